@@ -1,0 +1,174 @@
+import type { Shape } from './shape.js';
+
+/** Element types. `float32` for values, `int32` for indices and targets, `bool` for masks. */
+export type DType = 'float32' | 'int32' | 'bool';
+
+/** The host array that holds elements of each dtype (`bool` is one byte per element, 0 or 1). */
+export interface DTypeArrays {
+  float32: Float32Array;
+  int32: Int32Array;
+  bool: Uint8Array;
+}
+
+/** Any host array a tensor can be read into. */
+export type DataArray = DTypeArrays[DType];
+
+/**
+ * How a kernel sees a tensor: a backend handle plus a strided window onto it. Broadcast
+ * dimensions have stride 0; transposes and slices are strides and offsets, not copies.
+ */
+export interface View<Handle = unknown> {
+  readonly handle: Handle;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Elementwise functions of one argument. The result is float32. */
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'abs'
+  | 'sign'
+  | 'sin'
+  | 'cos'
+  | 'erf'
+  | 'reciprocal'
+  | 'not';
+
+/** Elementwise arithmetic of two broadcast arguments (float32 result). */
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+/** Elementwise comparisons (bool result). */
+export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+/** Elementwise logic on bool tensors (bool result). */
+export type LogicalOp = 'and' | 'or' | 'xor';
+/** Every elementwise binary op. */
+export type BinaryOp = ArithmeticOp | CompareOp | LogicalOp;
+/** Reductions over one axis. `argmax`/`argmin` give int32 indices (ties to the lowest index). */
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/**
+ * Arguments and results of every kernel, keyed by kernel name. A backend implements each one;
+ * the op wrappers in `@heed/tensor` have already checked shapes and dtypes, so a kernel never
+ * sees bad input. Results are fresh handles holding row-major (contiguous) data.
+ */
+export interface Kernels<Handle> {
+  /** Copies a strided view into a fresh row-major buffer (also changes dtype when `dtype` differs). */
+  contiguous: { args: { x: View<Handle>; dtype: DType }; result: Handle };
+  /** A buffer of `shape` filled with `value`. */
+  fill: { args: { shape: Shape; dtype: DType; value: number }; result: Handle };
+  /** `op(x)` elementwise; float32 out (bool for `not`). */
+  unary: { args: { op: UnaryOp; x: View<Handle> }; result: Handle };
+  /** `op(a, b)` elementwise; `a` and `b` are already broadcast to `shape` (stride 0 on broadcast axes). */
+  binary: { args: { op: BinaryOp; a: View<Handle>; b: View<Handle>; shape: Shape }; result: Handle };
+  /** `condition ? a : b` elementwise, all three broadcast to `shape`. */
+  where: {
+    args: { condition: View<Handle>; a: View<Handle>; b: View<Handle>; shape: Shape };
+    result: Handle;
+  };
+  /** Reduces `axis` away (the result's shape is `x.shape` without `axis`). */
+  reduce: { args: { op: ReduceOp; x: View<Handle>; axis: number }; result: Handle };
+  /** Batched matrix product: `a` [B, M, K] times `b` [B, K, N] gives [B, M, N]. Batch strides may be 0. */
+  matmul: { args: { a: View<Handle>; b: View<Handle> }; result: Handle };
+  /** Softmax (or log-softmax when `log`) over the last axis, stable for large logits. */
+  softmax: { args: { x: View<Handle>; log: boolean }; result: Handle };
+  /** PyTorch's `gather`: `out[...i...] = x[...index[...i...]...]` along `axis`; `index` is int32, same rank. */
+  gather: { args: { x: View<Handle>; axis: number; index: View<Handle> }; result: Handle };
+  /** Zeros of `shape`, then `out[...index[i]...] += source[i]` along `axis` (the adjoint of gather). */
+  scatterAdd: {
+    args: { shape: Shape; axis: number; index: View<Handle>; source: View<Handle> };
+    result: Handle;
+  };
+  /** Joins views along `axis` into `shape`. */
+  concat: { args: { inputs: readonly View<Handle>[]; axis: number; shape: Shape }; result: Handle };
+}
+
+/**
+ * Optional fused kernels. A backend that implements one says so in `supports()`; callers fall
+ * back to composed ops otherwise.
+ */
+export interface FusedKernels<Handle> {
+  /**
+   * Memory-efficient attention forward (FlashAttention's algorithm: key blocks, online softmax).
+   * `query` [N, L, D], `key` [N, S, D], `value` [N, S, Dv]; `mask` (bool, true = may attend) is
+   * broadcast to [N, L, S]; causal is bottom-right aligned. Returns `output` [N, L, Dv] and the
+   * per-row `logSumExp` [N, L] (-Infinity for a row with no allowed key, whose output is 0).
+   */
+  attentionForward: {
+    args: {
+      query: View<Handle>;
+      key: View<Handle>;
+      value: View<Handle>;
+      mask: View<Handle> | null;
+      causal: boolean;
+      scale: number;
+      window: readonly [number, number] | null;
+    };
+    result: { output: Handle; logSumExp: Handle };
+  };
+  /** The backward of `attentionForward`, recomputing the weights block by block. */
+  attentionBackward: {
+    args: {
+      query: View<Handle>;
+      key: View<Handle>;
+      value: View<Handle>;
+      mask: View<Handle> | null;
+      causal: boolean;
+      scale: number;
+      window: readonly [number, number] | null;
+      output: View<Handle>;
+      logSumExp: View<Handle>;
+      gradOutput: View<Handle>;
+    };
+    result: { gradQuery: Handle; gradKey: Handle; gradValue: Handle };
+  };
+}
+
+/** Names of the required kernels. */
+export type KernelName = keyof Kernels<unknown>;
+/** Names of the optional fused kernels. */
+export type FusedKernelName = keyof FusedKernels<unknown>;
+
+/**
+ * What a compute backend implements: storage (upload, read, dispose) and a small, closed set of
+ * kernels. Everything else in heed (softmax's gradient, attention, LSTM cells, optimizers) is
+ * composed from these, so a new backend gets every model for the price of these kernels.
+ *
+ * Tensors stay in backend handles between ops; data crosses to the host only through `read`
+ * (always available) or `readSync` (absent on asynchronous devices such as WebGPU).
+ *
+ * @example
+ * ```ts
+ * import { setBackend, cpuBackend } from '@heed/tensor';
+ * setBackend(cpuBackend());
+ * ```
+ */
+export interface Backend<Handle = unknown> {
+  /** A short name such as `cpu` or `gpu.js:webgl2`. */
+  readonly name: string;
+  /** The version of this interface the backend implements. */
+  readonly specVersion: 1;
+  /** Copies host data into a new handle. The backend may keep the array; callers never mutate it afterwards. */
+  upload(data: DataArray, dtype: DType): Handle;
+  /** Reads `size` elements of a handle back to the host. */
+  read(handle: Handle, dtype: DType, size: number): Promise<DataArray>;
+  /** Synchronous read, where the device allows it. */
+  readSync?(handle: Handle, dtype: DType, size: number): DataArray;
+  /** Frees a handle's memory. Called once per handle, when no tensor uses it. */
+  dispose(handle: Handle): void;
+  /** Runs a required kernel. */
+  run<K extends KernelName>(kernel: K, args: Kernels<Handle>[K]['args']): Kernels<Handle>[K]['result'];
+  /** Runs an optional fused kernel (call only when `supports(kernel)` is true). */
+  runFused?<K extends FusedKernelName>(
+    kernel: K,
+    args: FusedKernels<Handle>[K]['args'],
+  ): FusedKernels<Handle>[K]['result'];
+  /** Whether an optional fused kernel is implemented. */
+  supports?(kernel: FusedKernelName): boolean;
+}

@@ -1,0 +1,22 @@
+/**
+ * `@heed/tensor/testing`: what heed's own tests use, for backends and packages built on heed:
+ * `compareArrays`/`assertAllclose`, a finite-difference `gradcheck`, the backend conformance
+ * cases, and the runner for PyTorch reference files.
+ *
+ * @packageDocumentation
+ */
+export { assertAllclose, compareArrays, type Comparison, type Tolerance } from './allclose.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { backendConformanceCases, runConformanceCase, type ConformanceCase } from './conformance.js';
+export {
+  runReferenceCase,
+  runReferenceDocuments,
+  type ReferenceDocument,
+  type ReferenceAdapter,
+  type ReferenceAdapters,
+  type ReferenceArray,
+  type ReferenceCase,
+  type ReferenceEntry,
+  type ReferenceResult,
+  type ReferenceValue,
+} from './reference.js';

@@ -1,0 +1,156 @@
+import type { Backend, DType } from '../backend.js';
+import { getBackend, withBackend } from '../backend-registry.js';
+import { HeedError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { compareArrays, type Tolerance } from './allclose.js';
+
+/** An array in a reference file: `{shape, data, dtype?}`, row-major. */
+export interface ReferenceArray {
+  shape: number[];
+  data: (number | boolean)[];
+  dtype?: 'float32' | 'int32' | 'bool';
+}
+
+/** One value of a case: an array or a list of arrays. */
+export type ReferenceEntry = ReferenceArray | ReferenceArray[];
+
+/** One reference case, as `../shared/reference/README.md` defines it. */
+export interface ReferenceCase {
+  name: string;
+  op: string;
+  attrs: Record<string, unknown>;
+  inputs: Record<string, ReferenceEntry>;
+  outputs: Record<string, ReferenceEntry>;
+  grad?: { seed: Record<string, ReferenceArray>; inputs: Record<string, ReferenceArray> };
+}
+
+/** A value handed to or returned by an adapter. */
+export type ReferenceValue = Tensor | Tensor[];
+
+/**
+ * Computes a case's outputs with heed. Inputs named in the case's `grad.inputs` arrive as leaves
+ * that require grad; the runner seeds the outputs and checks their gradients.
+ */
+export type ReferenceAdapter = (
+  inputs: Record<string, ReferenceValue>,
+  attrs: Record<string, unknown>,
+) => Record<string, ReferenceValue>;
+
+/** Adapters by op name; each package contributes those of its own ops. */
+export type ReferenceAdapters = Record<string, ReferenceAdapter>;
+
+/** The outcome of one case. */
+export interface ReferenceResult {
+  file: string;
+  name: string;
+  op: string;
+  status: 'passed' | 'failed' | 'skipped';
+  message?: string;
+}
+
+function isArray(entry: ReferenceEntry): entry is ReferenceArray {
+  return !Array.isArray(entry);
+}
+
+function toTensor(array: ReferenceArray, requiresGrad: boolean, backend: Backend): Tensor {
+  const dtype: DType = array.dtype ?? 'float32';
+  const values = array.data.map(Number);
+  const data = dtype === 'float32' ? Float32Array.from(values) : dtype === 'int32' ? Int32Array.from(values) : Uint8Array.from(values);
+  const tensor = Tensor.fromData(data, array.shape, dtype, backend);
+  if (requiresGrad && dtype === 'float32') tensor.requiresGrad = true;
+  return tensor;
+}
+
+function compare(label: string, got: Tensor | undefined, want: ReferenceArray, tolerance: Tolerance): string | null {
+  if (!got) return `${label}: missing`;
+  if (got.shape.join(',') !== want.shape.join(',')) return `${label}: shape [${got.shape.join(', ')}], want [${want.shape.join(', ')}]`;
+  const result = compareArrays(got.dataSync(), want.data.map(Number), tolerance);
+  return result.ok ? null : `${label}: ${result.message}`;
+}
+
+/** Runs one case with `adapters` on `backend`; returns null on success or a description of the failure. */
+export function runReferenceCase(testCase: ReferenceCase, adapter: ReferenceAdapter, tolerance: Tolerance, backend: Backend): string | null {
+  return withBackend(backend, () => {
+    const wantsGrad = new Set(Object.keys(testCase.grad?.inputs ?? {}));
+    const inputs: Record<string, ReferenceValue> = {};
+    for (const [name, entry] of Object.entries(testCase.inputs)) {
+      inputs[name] = isArray(entry) ? toTensor(entry, wantsGrad.has(name), backend) : entry.map((item) => toTensor(item, false, backend));
+    }
+    const outputs = adapter(inputs, testCase.attrs);
+    const problems: string[] = [];
+    for (const [name, want] of Object.entries(testCase.outputs)) {
+      const got = outputs[name];
+      if (isArray(want)) {
+        const problem = compare(name, got instanceof Tensor ? got : undefined, want, tolerance);
+        if (problem) problems.push(problem);
+      } else {
+        const list = Array.isArray(got) ? got : [];
+        if (list.length !== want.length) problems.push(`${name}: ${list.length} items, want ${want.length}`);
+        want.forEach((item, index) => {
+          const problem = compare(`${name}[${index}]`, list[index], item, tolerance);
+          if (problem) problems.push(problem);
+        });
+      }
+    }
+    if (testCase.grad) {
+      let loss: Tensor | null = null;
+      for (const [name, seed] of Object.entries(testCase.grad.seed)) {
+        const out = outputs[name];
+        if (!(out instanceof Tensor)) {
+          problems.push(`grad seed ${name}: output missing`);
+          continue;
+        }
+        const term = out.mul(toTensor(seed, false, backend)).sum();
+        loss = loss ? loss.add(term) : term;
+      }
+      if (loss && loss.requiresGrad) loss.backward();
+      for (const [name, want] of Object.entries(testCase.grad.inputs)) {
+        const input = inputs[name];
+        if (!(input instanceof Tensor)) continue;
+        const grad = input.grad ?? Tensor.fromData(new Float32Array(input.size), input.shape, 'float32', backend);
+        const problem = compare(`grad ${name}`, grad, want, tolerance);
+        if (problem) problems.push(problem);
+      }
+    }
+    return problems.length > 0 ? problems.join('; ') : null;
+  });
+}
+
+/** A parsed reference file. */
+export interface ReferenceDocument {
+  tolerance?: Tolerance;
+  cases?: ReferenceCase[];
+}
+
+/**
+ * Runs every case of the given reference documents with `adapters`, dispatching generically on
+ * `op` and `attrs` (never on case names). A case whose op has no adapter is skipped. Reading the
+ * files is left to the caller, so this runs in browsers too.
+ */
+export function runReferenceDocuments(
+  documents: readonly { file: string; document: ReferenceDocument }[],
+  adapters: ReferenceAdapters,
+  options: { backend?: Backend; ops?: readonly string[] } = {},
+): ReferenceResult[] {
+  const backend = options.backend ?? getBackend();
+  const results: ReferenceResult[] = [];
+  for (const { file, document } of documents) {
+    const tolerance = document.tolerance ?? { abs: 1e-4, rel: 1e-4 };
+    for (const testCase of document.cases ?? []) {
+      const base = { file, name: testCase.name, op: testCase.op };
+      const adapter = adapters[testCase.op];
+      if (!adapter || (options.ops && !options.ops.includes(testCase.op))) {
+        results.push({ ...base, status: 'skipped', message: `no adapter for op ${testCase.op}` });
+        continue;
+      }
+      try {
+        const problem = runReferenceCase(testCase, adapter, tolerance, backend);
+        results.push(problem ? { ...base, status: 'failed', message: problem } : { ...base, status: 'passed' });
+      } catch (error) {
+        const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        results.push({ ...base, status: 'failed', message: `threw ${message}` });
+      }
+    }
+  }
+  return results;
+}

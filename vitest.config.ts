@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+/** One vitest run covers every package; each package is a project named after its folder. */
+const packages = ['tensor', 'scoring', 'attention', 'rnn', 'gpu'];
+
+export default defineConfig({
+  resolve: { conditions: ['@heed/source'] },
+  ssr: { resolve: { conditions: ['@heed/source'] } },
+  test: {
+    projects: packages.map((name) => ({
+      extends: true,
+      test: {
+        name,
+        root: `packages/${name}`,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        benchmark: { include: ['src/**/*.bench.ts'] },
+      },
+    })),
+  },
+});

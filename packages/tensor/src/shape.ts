@@ -49,13 +49,8 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
         result[axis] = size;
         continue;
       }
-      throw new ShapeError(
-        op,
-        'operands',
-        'broadcastable shapes',
-        shape,
-        `cannot broadcast with ${shapes.map((s) => formatShape(s)).join(' and ')}`,
-      );
+      const others = shapes.filter((other) => other !== shape).map((other) => formatShape(other));
+      throw new ShapeError(op, 'operands', `broadcastable with ${others.join(' and ')}`, shape);
     }
   }
   return result;

@@ -277,6 +277,7 @@ export class Tensor {
   sigmoid(): Tensor { return elementwise.sigmoid(this); }
   relu(): Tensor { return elementwise.relu(this); }
   abs(): Tensor { return elementwise.abs(this); }
+  sign(): Tensor { return elementwise.sign(this); }
   square(): Tensor { return elementwise.mul(this, this); }
   maximum(other: Tensor | number): Tensor { return elementwise.maximum(this, other); }
   minimum(other: Tensor | number): Tensor { return elementwise.minimum(this, other); }

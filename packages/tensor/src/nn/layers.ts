@@ -1,5 +1,6 @@
 import { ShapeError, ValueError } from '../errors.js';
-import { full, zeros } from '../ops/creation.js';
+import { full, tensor, zeros } from '../ops/creation.js';
+import { where } from '../ops/elementwise.js';
 import { embedding } from '../ops/indexing.js';
 import { normal, uniform, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
@@ -58,6 +59,8 @@ export class Linear extends Module {
  */
 export class Embedding extends Module {
   readonly weight: Tensor;
+  /** The index whose row stays zero and gets no gradient, or null. */
+  readonly paddingIdx: number | null;
 
   constructor(
     readonly numEmbeddings: number,
@@ -66,16 +69,25 @@ export class Embedding extends Module {
   ) {
     super();
     const values = normal([numEmbeddings, embeddingDim], 0, 1, options.generator ? { generator: options.generator } : {});
-    if (options.paddingIdx !== undefined) {
+    this.paddingIdx = options.paddingIdx ?? null;
+    if (this.paddingIdx !== null) {
+      if (!Number.isInteger(this.paddingIdx) || this.paddingIdx < 0 || this.paddingIdx >= numEmbeddings) {
+        throw new ValueError('Embedding', 'paddingIdx', `must be an index in [0, ${numEmbeddings}), got ${this.paddingIdx}`);
+      }
       const data = values.dataSync() as Float32Array;
-      data.fill(0, options.paddingIdx * embeddingDim, (options.paddingIdx + 1) * embeddingDim);
+      data.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
+      this.weight = this.registerParameter('weight', tensor(data, { shape: [numEmbeddings, embeddingDim] }));
+    } else {
+      this.weight = this.registerParameter('weight', values);
     }
-    this.weight = this.registerParameter('weight', values);
   }
 
   /** int32 `indices` of any shape → [...indices.shape, embeddingDim]. */
   forward(indices: Tensor): Tensor {
-    return embedding(indices, this.weight);
+    const out = embedding(indices, this.weight);
+    if (this.paddingIdx === null) return out;
+    // As in PyTorch, the padding row receives no gradient: padded positions read a detached copy.
+    return where(indices.eq(this.paddingIdx).unsqueeze(-1), out.detach(), out);
   }
 }
 

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { ShapeError, formatShape } from '../errors.js';
-import { normalizeAxis, sameShape, sizeOf, type Shape } from '../shape.js';
+import { contiguousStrides, normalizeAxis, sameShape, sizeOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, eq, mul, sub, where, log, exp, add } from './elementwise.js';
 import { runKernel } from './kernel.js';
@@ -27,17 +27,8 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
     shape = shape.filter((_, position) => position !== axis);
     out = runKernel(out.backend, 'reduce', { op, x: out.view, axis }, shape, op === 'argmax' || op === 'argmin' ? 'int32' : 'float32');
   }
-  return out.viewAs(keptShape(x.shape, axes), keptStrides(keptShape(x.shape, axes)), 0);
-}
-
-function keptStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis];
-  }
-  return strides;
+  const kept = keptShape(x.shape, axes);
+  return out.viewAs(kept, contiguousStrides(kept), 0);
 }
 
 function finish(x: Tensor, kept: Tensor, axes: readonly number[], keepDim: boolean): Tensor {

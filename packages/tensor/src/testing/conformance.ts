@@ -111,3 +111,32 @@ export function runConformanceCase(testCase: ConformanceCase, backend: Backend, 
   }
   return null;
 }
+
+/**
+ * {@link runConformanceCase} for backends that read asynchronously (WebGPU): reads every result
+ * with `await tensor.data()`. Works on synchronous backends too.
+ *
+ * @example
+ * ```ts
+ * for (const testCase of backendConformanceCases()) console.log(testCase.name, await runConformanceCaseAsync(testCase, backend));
+ * ```
+ */
+export async function runConformanceCaseAsync(testCase: ConformanceCase, backend: Backend, tolerance = { abs: 1e-4, rel: 1e-4 }): Promise<string | null> {
+  const reads = withBackend(backend, () => {
+    const out = testCase.run(new Generator(1234));
+    const list = out instanceof Tensor ? [out] : [...out];
+    return list.map((tensor) => tensor.float().data());
+  });
+  const got = (await Promise.all(reads)).map((data) => Float32Array.from(data));
+  const want = withBackend(cpuBackend(), () => {
+    const out = testCase.run(new Generator(1234));
+    const list = out instanceof Tensor ? [out] : [...out];
+    return list.map((tensor) => Float32Array.from(tensor.float().dataSync()));
+  });
+  if (got.length !== want.length) return `${got.length} results, want ${want.length}`;
+  for (let index = 0; index < want.length; index++) {
+    const comparison = compareArrays(got[index], want[index], tolerance);
+    if (!comparison.ok) return `result ${index}: ${comparison.message}`;
+  }
+  return null;
+}

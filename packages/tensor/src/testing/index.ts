@@ -7,10 +7,12 @@
  */
 export { assertAllclose, compareArrays, type Comparison, type Tolerance } from './allclose.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
-export { backendConformanceCases, runConformanceCase, type ConformanceCase } from './conformance.js';
+export { backendConformanceCases, runConformanceCase, runConformanceCaseAsync, type ConformanceCase } from './conformance.js';
 export {
   runReferenceCase,
+  runReferenceCaseAsync,
   runReferenceDocuments,
+  runReferenceDocumentsAsync,
   type ReferenceDocument,
   type ReferenceAdapter,
   type ReferenceAdapters,

@@ -61,15 +61,23 @@ function toTensor(array: ReferenceArray, requiresGrad: boolean, backend: Backend
   return tensor;
 }
 
-function compare(label: string, got: Tensor | undefined, want: ReferenceArray, tolerance: Tolerance): string | null {
-  if (!got) return `${label}: missing`;
+/** One value to compare: what heed computed (if anything) and what PyTorch says. */
+interface Check {
+  label: string;
+  got: Tensor | undefined;
+  want: ReferenceArray;
+}
+
+function compareData(check: Check, data: ArrayLike<number> | null, tolerance: Tolerance): string | null {
+  const { label, got, want } = check;
+  if (!got || !data) return `${label}: missing`;
   if (got.shape.join(',') !== want.shape.join(',')) return `${label}: shape [${got.shape.join(', ')}], want [${want.shape.join(', ')}]`;
-  const result = compareArrays(got.dataSync(), want.data.map(Number), tolerance);
+  const result = compareArrays(data, want.data.map(Number), tolerance);
   return result.ok ? null : `${label}: ${result.message}`;
 }
 
-/** Runs one case with `adapters` on `backend`; returns null on success or a description of the failure. */
-export function runReferenceCase(testCase: ReferenceCase, adapter: ReferenceAdapter, tolerance: Tolerance, backend: Backend): string | null {
+/** Runs the adapter (and the backward pass) on `backend`; returns what to compare, unread. */
+function collectChecks(testCase: ReferenceCase, adapter: ReferenceAdapter, backend: Backend): { checks: Check[]; problems: string[] } {
   return withBackend(backend, () => {
     const wantsGrad = new Set(Object.keys(testCase.grad?.inputs ?? {}));
     const inputs: Record<string, ReferenceValue> = {};
@@ -77,19 +85,16 @@ export function runReferenceCase(testCase: ReferenceCase, adapter: ReferenceAdap
       inputs[name] = isArray(entry) ? toTensor(entry, wantsGrad.has(name), backend) : entry.map((item) => toTensor(item, false, backend));
     }
     const outputs = adapter(inputs, testCase.attrs);
+    const checks: Check[] = [];
     const problems: string[] = [];
     for (const [name, want] of Object.entries(testCase.outputs)) {
       const got = outputs[name];
       if (isArray(want)) {
-        const problem = compare(name, got instanceof Tensor ? got : undefined, want, tolerance);
-        if (problem) problems.push(problem);
+        checks.push({ label: name, got: got instanceof Tensor ? got : undefined, want });
       } else {
         const list = Array.isArray(got) ? got : [];
         if (list.length !== want.length) problems.push(`${name}: ${list.length} items, want ${want.length}`);
-        want.forEach((item, index) => {
-          const problem = compare(`${name}[${index}]`, list[index], item, tolerance);
-          if (problem) problems.push(problem);
-        });
+        want.forEach((item, index) => checks.push({ label: `${name}[${index}]`, got: list[index], want: item }));
       }
     }
     if (testCase.grad) {
@@ -108,12 +113,32 @@ export function runReferenceCase(testCase: ReferenceCase, adapter: ReferenceAdap
         const input = inputs[name];
         if (!(input instanceof Tensor)) continue;
         const grad = input.grad ?? Tensor.fromData(new Float32Array(input.size), input.shape, 'float32', backend);
-        const problem = compare(`grad ${name}`, grad, want, tolerance);
-        if (problem) problems.push(problem);
+        checks.push({ label: `grad ${name}`, got: grad, want });
       }
     }
-    return problems.length > 0 ? problems.join('; ') : null;
+    return { checks, problems };
   });
+}
+
+/** Runs one case with `adapters` on `backend`; returns null on success or a description of the failure. */
+export function runReferenceCase(testCase: ReferenceCase, adapter: ReferenceAdapter, tolerance: Tolerance, backend: Backend): string | null {
+  const { checks, problems } = collectChecks(testCase, adapter, backend);
+  for (const check of checks) {
+    const problem = compareData(check, check.got ? check.got.dataSync() : null, tolerance);
+    if (problem) problems.push(problem);
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
+/** {@link runReferenceCase} for backends that read asynchronously (reads with `await tensor.data()`). */
+export async function runReferenceCaseAsync(testCase: ReferenceCase, adapter: ReferenceAdapter, tolerance: Tolerance, backend: Backend): Promise<string | null> {
+  const { checks, problems } = collectChecks(testCase, adapter, backend);
+  const data = await Promise.all(checks.map((check) => (check.got ? check.got.data() : Promise.resolve(null))));
+  checks.forEach((check, index) => {
+    const problem = compareData(check, data[index], tolerance);
+    if (problem) problems.push(problem);
+  });
+  return problems.length > 0 ? problems.join('; ') : null;
 }
 
 /** A parsed reference file. */
@@ -145,6 +170,43 @@ export function runReferenceDocuments(
       }
       try {
         const problem = runReferenceCase(testCase, adapter, tolerance, backend);
+        results.push(problem ? { ...base, status: 'failed', message: problem } : { ...base, status: 'passed' });
+      } catch (error) {
+        const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        results.push({ ...base, status: 'failed', message: `threw ${message}` });
+      }
+    }
+  }
+  return results;
+}
+
+/**
+ * {@link runReferenceDocuments} for backends that read asynchronously (WebGPU); works on every
+ * backend.
+ *
+ * @example
+ * ```ts
+ * const results = await runReferenceDocumentsAsync(documents, adapters, { backend });
+ * ```
+ */
+export async function runReferenceDocumentsAsync(
+  documents: readonly { file: string; document: ReferenceDocument }[],
+  adapters: ReferenceAdapters,
+  options: { backend?: Backend; ops?: readonly string[] } = {},
+): Promise<ReferenceResult[]> {
+  const backend = options.backend ?? getBackend();
+  const results: ReferenceResult[] = [];
+  for (const { file, document } of documents) {
+    const tolerance = document.tolerance ?? { abs: 1e-4, rel: 1e-4 };
+    for (const testCase of document.cases ?? []) {
+      const base = { file, name: testCase.name, op: testCase.op };
+      const adapter = adapters[testCase.op];
+      if (!adapter || (options.ops && !options.ops.includes(testCase.op))) {
+        results.push({ ...base, status: 'skipped', message: `no adapter for op ${testCase.op}` });
+        continue;
+      }
+      try {
+        const problem = await runReferenceCaseAsync(testCase, adapter, tolerance, backend);
         results.push(problem ? { ...base, status: 'failed', message: problem } : { ...base, status: 'passed' });
       } catch (error) {
         const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);

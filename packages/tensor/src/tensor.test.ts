@@ -46,6 +46,12 @@ describe('Tensor', () => {
     expect(Array.from(x.dataSync())).toEqual([1, 3, 2, 4]);
     expect(Array.from(await x.data())).toEqual([1, 3, 2, 4]);
     expect(await x.array()).toEqual([[1, 3], [2, 4]]);
+    // a contiguous view that starts past element 0 (rows 1… of a matrix, a tail of a vector)
+    const rows = arange(6).reshape([3, 2]).slice(0, 1);
+    expect(rows.isContiguous).toBe(true);
+    expect(Array.from(rows.dataSync())).toEqual([2, 3, 4, 5]);
+    expect(Array.from(await rows.data())).toEqual([2, 3, 4, 5]);
+    expect(arange(10).slice(0, 6).reshape([2, 2]).toArray()).toEqual([[6, 7], [8, 9]]);
   });
 
   it('prints like PyTorch, abbreviating large tensors', () => {

@@ -220,7 +220,8 @@ export class Tensor {
 
   /** Row-major elements, read synchronously (throws on backends that can only read asynchronously). */
   dataSync(): DataArray {
-    const dense = this.isContiguous && this.offset === 0 && this.size === this.#storage.size ? this : movement.contiguous(this);
+    // A contiguous view at an offset (a slice of rows) is still copied: reads start at element 0.
+    const dense = this.isContiguous && this.offset === 0 && this.size === this.#storage.size ? this : movement.clone(this.detach());
     const backend = dense.backend;
     if (!backend.readSync) {
       throw new BackendError('dataSync', `the ${backend.name} backend reads asynchronously; use await tensor.data()`);
@@ -230,7 +231,8 @@ export class Tensor {
 
   /** Row-major elements, read asynchronously (works on every backend). */
   async data(): Promise<DataArray> {
-    const dense = this.isContiguous && this.offset === 0 && this.size === this.#storage.size ? this : movement.contiguous(this);
+    // A contiguous view at an offset (a slice of rows) is still copied: reads start at element 0.
+    const dense = this.isContiguous && this.offset === 0 && this.size === this.#storage.size ? this : movement.clone(this.detach());
     return dense.backend.read(dense.#storage.handle, dense.dtype, dense.size);
   }
 

@@ -11,6 +11,7 @@
 export {
   additiveMask,
   causalMask,
+  checkMask,
   combineMasks,
   normalizeMask,
   paddingMask,
@@ -41,3 +42,19 @@ export {
 export { attend, type AttendOptions, type AttentionResult } from './attend.js';
 export { repeatKeyValueHeads, scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './scaled-dot-product-attention.js';
 export { Attention, attention, crossAttention, selfAttention, type AttentionModuleOptions, type AttentionOptions } from './attention.js';
+
+// Multi-head attention and decoding.
+export { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';
+export {
+  multiHeadAttentionForward,
+  type MultiHeadAttentionForwardOptions,
+  type MultiHeadAttentionOutput,
+  type MultiHeadAttentionParameters,
+} from './multi-head-attention-forward.js';
+export { MultiHeadAttention, type MultiHeadAttentionCallOptions, type MultiHeadAttentionOptions } from './multi-head-attention.js';
+
+// Positions.
+export { SinusoidalPositionalEncoding, sinusoidalPositionalEncoding, type SinusoidalOptions } from './positions/sinusoidal.js';
+export { LearnedPositionalEmbedding, type LearnedPositionalOptions } from './positions/learned.js';
+export { RotaryEmbedding, applyRotaryEmbedding, type ApplyRotaryOptions, type RotaryOptions } from './positions/rotary.js';
+export { alibiBias, alibiSlopes, type AlibiOptions } from './positions/alibi.js';

@@ -175,6 +175,21 @@ function alignMask(op: string, mask: Tensor, target: Shape, argument: string, pa
 }
 
 /**
+ * Checks that `mask` is a bool or float tensor broadcastable to `target`, raising a
+ * `ShapeError`/`DTypeError` that names `argument`, the expected `pattern` (e.g. `[B, H, L, S]`)
+ * and the shapes. Returns the mask reshaped to the target's rank (leading 1s, no copy).
+ *
+ * @example
+ * ```ts
+ * checkMask('MultiHeadAttention', attnMask, [B, H, L, S], 'attnMask', '[B, H, L, S]');
+ * ```
+ */
+export function checkMask(op: string, mask: AttentionMask, target: Shape, argument = 'mask', pattern = '[..., L, S]'): Tensor {
+  checkMaskDType(op, argument, mask);
+  return alignMask(op, mask, target, argument, pattern);
+}
+
+/**
  * Normalises a user mask for an attention kernel: checks its dtype and that it broadcasts to the
  * score shape `target` (`[..., L, S]`), and returns a bool keep-mask plus, for an additive mask,
  * a finite bias. `-Infinity` (and NaN) entries of an additive mask become `keep = false` and

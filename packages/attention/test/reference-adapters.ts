@@ -1,6 +1,6 @@
 import { Tensor } from '@heed/tensor';
 import type { ReferenceAdapters, ReferenceValue } from '@heed/tensor/testing';
-import { scaledDotProductAttention } from '../src/index.js';
+import { multiHeadAttentionForward, scaledDotProductAttention } from '../src/index.js';
 
 const one = (value: ReferenceValue | undefined, name: string): Tensor => {
   if (!(value instanceof Tensor)) throw new Error(`input ${name}: expected a single array`);
@@ -18,5 +18,22 @@ export const adapters: ReferenceAdapters = {
       returnWeights: true,
     });
     return { out: output, weights };
+  },
+  mha: (inputs, attrs) => {
+    const query = one(inputs.query, 'query');
+    const self = attrs.self === true;
+    const key = self ? query : one(inputs.key, 'key');
+    const value = self ? query : one(inputs.value, 'value');
+    const parameters = {
+      inProjWeight: one(inputs.in_proj_weight, 'in_proj_weight'),
+      inProjBias: one(inputs.in_proj_bias, 'in_proj_bias'),
+      outProjWeight: one(inputs.out_proj_weight, 'out_proj_weight'),
+      outProjBias: one(inputs.out_proj_bias, 'out_proj_bias'),
+    };
+    const options = { keyPaddingMask: optional(inputs.keep_keys, 'keep_keys'), causal: attrs.causal === true };
+    const numHeads = attrs.num_heads as number;
+    const averaged = multiHeadAttentionForward(query, key, value, numHeads, parameters, options);
+    const perHead = multiHeadAttentionForward(query, key, value, numHeads, parameters, { ...options, averageAttnWeights: false });
+    return { out: averaged.output, weights: averaged.weights!, weights_per_head: perHead.weights! };
   },
 };

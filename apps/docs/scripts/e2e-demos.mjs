@@ -1,0 +1,95 @@
+// Per-demo checks of the end-to-end test: each live demo on a page must settle ("ready"), show
+// numbers or a heatmap, and react to its controls. Every check is recorded as its own test.
+
+/** Waits until the demo leaves its loading states; returns its final state. */
+async function settle(demo, timeout = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const state = await demo.getAttribute('data-state');
+    if (state && !['loading', 'running', 'pending-run'].includes(state)) return state;
+    if (Date.now() - started > timeout) return `${state} (timed out after ${timeout / 1000} s)`;
+    await demo.page().waitForTimeout(100);
+  }
+}
+
+/** The weights of every head: number[][][] read from the cells' data-weight. */
+async function readHeads(demo) {
+  return demo.locator('figure').evaluateAll((figures) =>
+    figures.map((figure) => [...figure.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => Number(cell.dataset.weight)))),
+  );
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function checkRows(heads, label) {
+  assert(heads.length > 0 && heads[0].length > 0, `${label}: no heatmap cells`);
+  for (const [head, rows] of heads.entries()) {
+    for (const [row, values] of rows.entries()) {
+      assert(values.every((value) => Number.isFinite(value) && value >= 0 && value <= 1 + 1e-6), `${label}: head ${head} row ${row} has weights outside [0, 1]: ${values}`);
+      const sum = values.reduce((total, value) => total + value, 0);
+      assert(Math.abs(sum - 1) < 1e-3 || sum === 0, `${label}: head ${head} row ${row} sums to ${sum}`);
+    }
+  }
+}
+
+async function choose(demo, control, value) {
+  await demo.locator(`select[data-control="${control}"]`).selectOption(String(value));
+  await demo.page().waitForTimeout(150);
+  assert((await settle(demo)) === 'ready', `after choosing ${control} = ${value} the demo is not ready`);
+}
+
+const checks = {
+  async 'attention-heatmap'(demo) {
+    checkRows(await readHeads(demo), 'default');
+    for (const score of ['dot', 'cosine', 'general', 'additive', 'scaledDot']) {
+      await choose(demo, 'score', score);
+      checkRows(await readHeads(demo), `score ${score}`);
+    }
+    await choose(demo, 'heads', 4);
+    const four = await readHeads(demo);
+    assert(four.length === 4, `4 heads drew ${four.length} heatmaps`);
+    checkRows(four, '4 heads');
+    await choose(demo, 'mask', 'causal');
+    const causal = await readHeads(demo);
+    checkRows(causal, 'causal mask');
+    for (const rows of causal) for (const [row, values] of rows.entries()) assert(values.slice(row + 1).every((value) => value === 0), `causal mask: row ${row} attends to the future: ${values}`);
+    await choose(demo, 'weighting', 'hard');
+    const hard = await readHeads(demo);
+    checkRows(hard, 'hard weighting');
+    for (const rows of hard) for (const values of rows) assert(values.filter((value) => value === 1).length === 1, `hard weighting: a row is not one-hot: ${values}`);
+    await choose(demo, 'heads', 1);
+    await choose(demo, 'mask', 'none');
+    await choose(demo, 'weighting', 'soft');
+    return `${four[0].length}×${four[0][0].length} weights per head, 5 scores, 4 heads, causal mask and hard weighting checked`;
+  },
+};
+
+/**
+ * Runs the checks of every demo on the page; records one test per demo and returns the count.
+ */
+export async function checkDemos(page, record, path) {
+  const demos = page.locator('[data-demo]');
+  const count = await demos.count();
+  for (let index = 0; index < count; index++) {
+    const demo = demos.nth(index);
+    const kind = await demo.getAttribute('data-demo');
+    const name = `demo ${kind} on ${path}`;
+    try {
+      await demo.scrollIntoViewIfNeeded();
+      const state = await settle(demo);
+      if (state !== 'ready') {
+        const text = (await demo.innerText()).slice(0, 500);
+        throw new Error(`state is "${state}": ${text}`);
+      }
+      const check = checks[kind];
+      if (!check) throw new Error(`no end-to-end check for the demo "${kind}"`);
+      const summary = await check(demo);
+      record(`${name}: ${summary}`, null);
+    } catch (error) {
+      record(name, error instanceof Error ? error.message : String(error));
+    }
+  }
+  return count;
+}

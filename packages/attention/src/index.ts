@@ -58,3 +58,39 @@ export { SinusoidalPositionalEncoding, sinusoidalPositionalEncoding, type Sinuso
 export { LearnedPositionalEmbedding, type LearnedPositionalOptions } from './positions/learned.js';
 export { RotaryEmbedding, applyRotaryEmbedding, type ApplyRotaryOptions, type RotaryOptions } from './positions/rotary.js';
 export { alibiBias, alibiSlopes, type AlibiOptions } from './positions/alibi.js';
+
+// efficient attention: sparse patterns, linear attention, memory-efficient (FlashAttention) attention.
+export {
+  AttentionPattern,
+  customPattern,
+  unionPatterns,
+  slidingWindowPattern,
+  dilatedPattern,
+  blockSparsePattern,
+  longformerPattern,
+  bigBirdPattern,
+  resolveWindow,
+  sparseAttention,
+  sparseAttentionCost,
+  linearAttention,
+  memoryEfficientAttention,
+  attentionWeightsForRows,
+  type PatternKind,
+  type PatternOptions,
+  type PatternRule,
+  type PatternContext,
+  type SlidingWindowOptions,
+  type DilatedOptions,
+  type BlockSparseOptions,
+  type BlockLayout,
+  type LongformerOptions,
+  type BigBirdOptions,
+  type AttentionWindow,
+  type SparseAttentionOptions,
+  type LinearAttentionOptions,
+  type FeatureMap,
+  type MemoryEfficientAttentionOptions,
+  type MemoryEfficientAttentionResult,
+  type AttentionWeightsForRowsOptions,
+  type DenseAttentionOptions,
+} from './efficient/index.js';

@@ -1,0 +1,259 @@
+// One direction of one recurrent layer over a whole sequence, on host Float32Arrays: the fast
+// path of `recurrentSweep` (see sweep.ts). The forward saves only what backpropagation through
+// time needs (the gate activations, and the cell states of an LSTM); the backward walks the
+// steps in reverse, and accumulates the gradient of `weight_hh` once at the end, four rows at a
+// time across steps and sequences.
+import { addOuterProducts, multiplyRowsTransposed, sigmoid, transposed } from './host-kernels.js';
+import { gateCount, type RecurrentMode } from './recurrent-step.js';
+
+/** A sweep's sizes and inputs. Row `(t, b)` of a [T, B, ·] or [B, T, ·] array is {@link rowOf}. */
+export interface HostSweepProblem {
+  mode: RecurrentMode;
+  steps: number;
+  batch: number;
+  hidden: number;
+  /** Rows are laid out [B, T] (true) or [T, B] (false). */
+  batchFirst: boolean;
+  /** Runs from each sequence's last real step down to its first. */
+  reverse: boolean;
+  /** Per-sequence lengths in [1, T], or null when every sequence is T long. */
+  lengths: Int32Array | null;
+  /** `x · weight_ihᵀ + bias_ih`, rows of G·H. */
+  projected: Float32Array;
+  /** Initial states [B, H]; `c0` only for LSTMs. */
+  h0: Float32Array;
+  c0: Float32Array | null;
+  /** [G·H, H] and [G·H]. */
+  weightHh: Float32Array;
+  biasHh: Float32Array | null;
+}
+
+/** What the forward returns and the backward reads. */
+export interface HostSweepState {
+  /** Hidden state at each real step (zeros at padded steps), rows of H. */
+  output: Float32Array;
+  /** Final states [B, H], each sequence's state after its last real step. */
+  hN: Float32Array;
+  cN: Float32Array | null;
+  /** Gate activations per real step (LSTM: i, f, g, o; GRU: r, z, n, W_hn h + b_hn), or null. */
+  gates: Float32Array | null;
+  /** LSTM cell states per real step, or null. */
+  cells: Float32Array | null;
+}
+
+/** Gradients of a sweep's inputs. */
+export interface HostSweepGradients {
+  projected: Float32Array;
+  h0: Float32Array;
+  c0: Float32Array | null;
+  weightHh: Float32Array | null;
+  biasHh: Float32Array | null;
+}
+
+/** The row of step `t` of sequence `b`. */
+export function rowOf(problem: HostSweepProblem, t: number, b: number): number {
+  return problem.batchFirst ? b * problem.steps + t : t * problem.batch + b;
+}
+
+/** Fills `rows` with the sequences that have a real step `t`; returns how many. */
+function activeRows(problem: HostSweepProblem, t: number, rows: Int32Array): number {
+  const { lengths, batch } = problem;
+  let count = 0;
+  for (let b = 0; b < batch; b++) if (lengths === null || t < lengths[b]) rows[count++] = b;
+  return count;
+}
+
+/** Whether step `t` is the first real step of sequence `b` in the sweep's direction. */
+function isFirstStep(problem: HostSweepProblem, t: number, b: number): boolean {
+  if (!problem.reverse) return t === 0;
+  return t === (problem.lengths === null ? problem.steps : problem.lengths[b]) - 1;
+}
+
+/**
+ * Runs the recurrence forward. `output` (rows of H, zero-filled) receives the hidden states;
+ * `keepForBackward` saves gate activations for {@link hostSweepBackward}.
+ */
+export function hostSweepForward(problem: HostSweepProblem, output: Float32Array, keepForBackward: boolean): HostSweepState {
+  const { mode, steps, batch, hidden: size, projected, weightHh, biasHh } = problem;
+  const width = gateCount(mode) * size;
+  const h = problem.h0.slice();
+  const c = mode === 'lstm' ? (problem.c0 ?? new Float32Array(batch * size)).slice() : null;
+  const totalRows = steps * batch;
+  const gates = keepForBackward && (mode === 'lstm' || mode === 'gru') ? new Float32Array(totalRows * 4 * size) : null;
+  const cells = keepForBackward && mode === 'lstm' ? new Float32Array(totalRows * size) : null;
+  const hiddenPart = new Float32Array(batch * width);
+  const rows = new Int32Array(batch);
+  for (let s = 0; s < steps; s++) {
+    const t = problem.reverse ? steps - 1 - s : s;
+    const count = activeRows(problem, t, rows);
+    if (count === 0) continue;
+    multiplyRowsTransposed(weightHh, width, size, biasHh, h, hiddenPart, rows, count);
+    for (let index = 0; index < count; index++) {
+      const b = rows[index];
+      const row = rowOf(problem, t, b);
+      const x = row * width;
+      const part = b * width;
+      const state = b * size;
+      const out = row * size;
+      if (mode === 'lstm') {
+        const saved = row * 4 * size;
+        for (let j = 0; j < size; j++) {
+          const i = sigmoid(projected[x + j] + hiddenPart[part + j]);
+          const f = sigmoid(projected[x + size + j] + hiddenPart[part + size + j]);
+          const g = Math.tanh(projected[x + 2 * size + j] + hiddenPart[part + 2 * size + j]);
+          const o = sigmoid(projected[x + 3 * size + j] + hiddenPart[part + 3 * size + j]);
+          const cell = f * c![state + j] + i * g;
+          const value = o * Math.tanh(cell);
+          c![state + j] = cell;
+          h[state + j] = value;
+          output[out + j] = value;
+          if (gates !== null) {
+            gates[saved + j] = i;
+            gates[saved + size + j] = f;
+            gates[saved + 2 * size + j] = g;
+            gates[saved + 3 * size + j] = o;
+            cells![out + j] = cell;
+          }
+        }
+      } else if (mode === 'gru') {
+        const saved = row * 4 * size;
+        for (let j = 0; j < size; j++) {
+          const r = sigmoid(projected[x + j] + hiddenPart[part + j]);
+          const z = sigmoid(projected[x + size + j] + hiddenPart[part + size + j]);
+          const hiddenN = hiddenPart[part + 2 * size + j];
+          const n = Math.tanh(projected[x + 2 * size + j] + r * hiddenN);
+          const value = n + z * (h[state + j] - n);
+          h[state + j] = value;
+          output[out + j] = value;
+          if (gates !== null) {
+            gates[saved + j] = r;
+            gates[saved + size + j] = z;
+            gates[saved + 2 * size + j] = n;
+            gates[saved + 3 * size + j] = hiddenN;
+          }
+        }
+      } else {
+        const relu = mode === 'rnn_relu';
+        for (let j = 0; j < size; j++) {
+          const pre = projected[x + j] + hiddenPart[part + j];
+          const value = relu ? (pre > 0 ? pre : 0) : Math.tanh(pre);
+          h[state + j] = value;
+          output[out + j] = value;
+        }
+      }
+    }
+  }
+  return { output, hN: h, cN: c, gates, cells };
+}
+
+/**
+ * Backpropagation through time for a sweep run by {@link hostSweepForward} with
+ * `keepForBackward`. `gradOutput` (rows of H), `gradHN` and `gradCN` ([B, H]) may be null (zero).
+ * `needWeights` says whether the gradients of `weight_hh` and `bias_hh` are wanted.
+ */
+export function hostSweepBackward(
+  problem: HostSweepProblem,
+  state: HostSweepState,
+  gradOutput: Float32Array | null,
+  gradHN: Float32Array | null,
+  gradCN: Float32Array | null,
+  needWeights: boolean,
+): HostSweepGradients {
+  const { mode, steps, batch, hidden: size, weightHh, h0, c0 } = problem;
+  const { output, gates, cells } = state;
+  const width = gateCount(mode) * size;
+  const totalRows = steps * batch;
+  const gradProjected = new Float32Array(totalRows * width);
+  // The gradient of `W_hh h + b_hh` differs from that of `projected` only for a GRU's n gate.
+  const gradHidden = mode === 'gru' ? new Float32Array(totalRows * width) : gradProjected;
+  const previous = needWeights ? new Float32Array(totalRows * size) : null;
+  const allRows = needWeights ? new Int32Array(totalRows) : null;
+  let allCount = 0;
+  const dh = gradHN ? gradHN.slice() : new Float32Array(batch * size);
+  const dc = mode === 'lstm' ? (gradCN ? gradCN.slice() : new Float32Array(batch * size)) : null;
+  const direct = mode === 'gru' ? new Float32Array(batch * size) : null;
+  const stepGrad = new Float32Array(batch * width);
+  const stepHidden = new Float32Array(batch * size);
+  const weightT = transposed(weightHh, width, size);
+  const rows = new Int32Array(batch);
+  for (let s = steps - 1; s >= 0; s--) {
+    const t = problem.reverse ? steps - 1 - s : s;
+    const count = activeRows(problem, t, rows);
+    if (count === 0) continue;
+    for (let index = 0; index < count; index++) {
+      const b = rows[index];
+      const row = rowOf(problem, t, b);
+      const first = isFirstStep(problem, t, b);
+      const previousRow = first ? -1 : rowOf(problem, problem.reverse ? t + 1 : t - 1, b);
+      const hSource = first ? h0 : output;
+      const hOffset = first ? b * size : previousRow * size;
+      if (previous !== null) {
+        previous.set(hSource.subarray(hOffset, hOffset + size), row * size);
+        allRows![allCount++] = row;
+      }
+      const state0 = b * size;
+      const out = row * size;
+      const x = row * width;
+      const part = b * width;
+      for (let j = 0; j < size; j++) {
+        const grad = dh[state0 + j] + (gradOutput === null ? 0 : gradOutput[out + j]);
+        if (mode === 'lstm') {
+          const saved = row * 4 * size;
+          const i = gates![saved + j];
+          const f = gates![saved + size + j];
+          const g = gates![saved + 2 * size + j];
+          const o = gates![saved + 3 * size + j];
+          const tanhCell = Math.tanh(cells![out + j]);
+          const cellPrevious = first ? (c0 === null ? 0 : c0[state0 + j]) : cells![previousRow * size + j];
+          const gradCell = dc![state0 + j] + grad * o * (1 - tanhCell * tanhCell);
+          stepGrad[part + j] = gradCell * g * i * (1 - i);
+          stepGrad[part + size + j] = gradCell * cellPrevious * f * (1 - f);
+          stepGrad[part + 2 * size + j] = gradCell * i * (1 - g * g);
+          stepGrad[part + 3 * size + j] = grad * tanhCell * o * (1 - o);
+          dc![state0 + j] = gradCell * f;
+        } else if (mode === 'gru') {
+          const saved = row * 4 * size;
+          const r = gates![saved + j];
+          const z = gates![saved + size + j];
+          const n = gates![saved + 2 * size + j];
+          const hiddenN = gates![saved + 3 * size + j];
+          const gradN = grad * (1 - z) * (1 - n * n);
+          stepGrad[part + j] = gradN * hiddenN * r * (1 - r);
+          stepGrad[part + size + j] = grad * (hSource[hOffset + j] - n) * z * (1 - z);
+          stepGrad[part + 2 * size + j] = gradN;
+          direct![state0 + j] = grad * z;
+        } else {
+          const value = output[out + j];
+          stepGrad[part + j] = mode === 'rnn_relu' ? (value > 0 ? grad : 0) : grad * (1 - value * value);
+        }
+      }
+      gradProjected.set(stepGrad.subarray(part, part + width), x);
+      if (mode === 'gru') {
+        for (let j = 0; j < size; j++) {
+          gradHidden[x + j] = stepGrad[part + j];
+          gradHidden[x + size + j] = stepGrad[part + size + j];
+          const r = gates![row * 4 * size + j];
+          stepGrad[part + 2 * size + j] *= r;
+          gradHidden[x + 2 * size + j] = stepGrad[part + 2 * size + j];
+        }
+      }
+    }
+    multiplyRowsTransposed(weightT, size, width, null, stepGrad, stepHidden, rows, count);
+    for (let index = 0; index < count; index++) {
+      const state0 = rows[index] * size;
+      for (let j = 0; j < size; j++) dh[state0 + j] = stepHidden[state0 + j] + (direct === null ? 0 : direct[state0 + j]);
+    }
+  }
+  let gradWeight: Float32Array | null = null;
+  let gradBias: Float32Array | null = null;
+  if (previous !== null) {
+    gradWeight = new Float32Array(width * size);
+    addOuterProducts(gradWeight, width, size, gradHidden, previous, allRows!, allCount);
+    gradBias = new Float32Array(width);
+    for (let index = 0; index < allCount; index++) {
+      const x = allRows![index] * width;
+      for (let j = 0; j < width; j++) gradBias[j] += gradHidden[x + j];
+    }
+  }
+  return { projected: gradProjected, h0: dh, c0: dc, weightHh: gradWeight, biasHh: gradBias };
+}

@@ -1,0 +1,19 @@
+/**
+ * `@heed/rnn`: recurrent layers with PyTorch's parameter names, layouts and gate orders (RNN,
+ * LSTM, GRU and their cells), variable-length batches, and an attention encoder–decoder.
+ *
+ * Legend: `T` time steps, `B` batch, `I` input size, `H` hidden size, `S` source length.
+ *
+ * @packageDocumentation
+ */
+export { RNNCell, type RNNCellOptions } from './rnn-cell.js';
+export { LSTMCell, type LSTMState } from './lstm-cell.js';
+export { GRUCell } from './gru-cell.js';
+export { RecurrentCellBase, type CellOptions } from './cell-base.js';
+export { RNN, type RNNOptions } from './rnn.js';
+export { LSTM, type LSTMForwardOptions } from './lstm.js';
+export { GRU } from './gru.js';
+export { RNNBase, type RecurrentForwardOptions, type RecurrentLayerOptions } from './rnn-base.js';
+export { recurrent, parameterName, type RecurrentOptions, type RecurrentResult, type SequenceLengths } from './recurrent.js';
+export { recurrentStep, gateCount, type RecurrentMode, type RecurrentState } from './recurrent-step.js';
+export type { RecurrentImplementation } from './sweep.js';

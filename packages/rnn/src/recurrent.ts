@@ -1,0 +1,193 @@
+import {
+  DTypeError,
+  ShapeError,
+  Tensor,
+  ValueError,
+  concat,
+  dropout as dropoutOp,
+  formatShape,
+  linear,
+  stack,
+  zeros,
+  type Generator,
+} from '@heed/tensor';
+import { gateCount, type RecurrentMode } from './recurrent-step.js';
+import { recurrentSweep, type RecurrentImplementation } from './sweep.js';
+
+/** Per-sequence lengths: a plain array, an Int32Array, or an int32 tensor [B]. */
+export type SequenceLengths = readonly number[] | Int32Array | Tensor;
+
+/** Options of {@link recurrent} (and of the layers' constructors and `forward`). */
+export interface RecurrentOptions {
+  /** Stacked layers (default 1); layer k > 0 reads the output of layer k - 1. */
+  numLayers?: number;
+  /** Run a second, reversed direction per layer and concatenate both outputs (default false). */
+  bidirectional?: boolean;
+  /** `input` and `output` are [B, T, ·] instead of [T, B, ·] (default false; states are always [layers·dirs, B, H]). */
+  batchFirst?: boolean;
+  /** Dropout probability on the output of each layer except the last, in training (default 0). */
+  dropout?: number;
+  /** Whether dropout is active (default false for the function; modules pass their `training` flag). */
+  training?: boolean;
+  /** Initial hidden state [layers·dirs, B, H] (zeros when absent). */
+  h0?: Tensor | null;
+  /** Initial cell state of an LSTM [layers·dirs, B, H] (zeros when absent). */
+  c0?: Tensor | null;
+  /**
+   * Real length of each sequence, each in [1, T]; steps past it are padding (PyTorch's packed
+   * sequences). Padding never changes a real step's output or the final state; outputs at padded
+   * steps are zero; the reverse direction starts at each sequence's own last real step.
+   */
+  lengths?: SequenceLengths | null;
+  /** The generator for dropout masks (default: the global one). */
+  generator?: Generator;
+  /** How the recurrence runs (default `auto`); see {@link RecurrentImplementation}. */
+  implementation?: RecurrentImplementation;
+}
+
+/** What a recurrent layer returns. */
+export interface RecurrentResult {
+  /** Top layer's hidden states: [T, B, dirs·H] ([B, T, dirs·H] when `batchFirst`), zero at padded steps. */
+  output: Tensor;
+  /** Final hidden state of every layer and direction: [layers·dirs, B, H]. */
+  hN: Tensor;
+  /** Final cell state of an LSTM: [layers·dirs, B, H]; null for other modes. */
+  cN: Tensor | null;
+}
+
+/** PyTorch's name of a layer parameter: `weight_ih_l0`, `bias_hh_l1_reverse`, … */
+export function parameterName(kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh', layer: number, reverse: boolean): string {
+  return `${kind}_l${layer}${reverse ? '_reverse' : ''}`;
+}
+
+function requireParameter(op: string, parameters: Readonly<Record<string, Tensor>>, name: string, shape: readonly number[]): Tensor {
+  const parameter = parameters[name];
+  if (!parameter) throw new ValueError(op, 'parameters', `missing ${name} (expected shape ${formatShape(shape)})`);
+  if (formatShape(parameter.shape) !== formatShape(shape)) throw new ShapeError(op, name, formatShape(shape), parameter.shape);
+  return parameter;
+}
+
+function checkState(op: string, name: string, state: Tensor, expected: readonly number[]): void {
+  if (state.dtype !== 'float32') throw new DTypeError(op, name, 'float32', state.dtype);
+  if (formatShape(state.shape) !== formatShape(expected)) {
+    throw new ShapeError(op, name, `${formatShape(expected)} ([layers·dirs, B, H])`, state.shape);
+  }
+}
+
+/** Reads and checks `lengths`; null when every sequence is T long. */
+export function checkLengths(op: string, lengths: SequenceLengths, batch: number, steps: number): Int32Array | null {
+  if (lengths instanceof Tensor && lengths.rank !== 1) throw new ShapeError(op, 'lengths', `[${batch}]`, lengths.shape);
+  const raw = lengths instanceof Tensor ? Array.from(lengths.dataSync(), Number) : Array.from(lengths, Number);
+  if (raw.length !== batch) throw new ShapeError(op, 'lengths', `[${batch}] (one length per sequence)`, [raw.length]);
+  raw.forEach((length, b) => {
+    if (!Number.isInteger(length) || length < 1 || length > steps) {
+      throw new ValueError(op, 'lengths', `lengths[${b}] is ${length}; each length must be an integer in [1, ${steps}] (the sequence has T = ${steps} steps)`);
+    }
+  });
+  const values = Int32Array.from(raw);
+  return values.every((length) => length === steps) ? null : values;
+}
+
+/**
+ * A stack of recurrent layers over whole sequences, with PyTorch's semantics and parameter names
+ * (`weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, with `_reverse` for the
+ * second direction). The layer classes {@link RNN}, {@link LSTM} and {@link GRU} call this with
+ * their own parameters; call it directly to run a PyTorch state dict without a module.
+ *
+ * Legend: `T` time steps, `B` batch, `I` input size, `H` hidden size, `G` gates (1, 4 or 3).
+ *
+ * @param mode - `rnn_tanh`, `rnn_relu`, `lstm` or `gru`
+ * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
+ * @param parameters - by PyTorch name: `weight_ih_l{k}` [G·H, I or dirs·H], `weight_hh_l{k}` [G·H, H], optional biases [G·H]
+ * @returns `output`, `hN` and (LSTM) `cN`; see {@link RecurrentResult}
+ * @example
+ * ```ts
+ * const state = loadSafetensors(bytes); // from torch: save_file(lstm.state_dict(), ...)
+ * const { output, hN, cN } = recurrent('lstm', x, state, { numLayers: 2, batchFirst: true });
+ * ```
+ */
+export function recurrent(
+  mode: RecurrentMode,
+  input: Tensor,
+  parameters: Readonly<Record<string, Tensor>>,
+  options: RecurrentOptions = {},
+  op: string = mode,
+): RecurrentResult {
+  const numLayers = options.numLayers ?? 1;
+  const directions = options.bidirectional ? 2 : 1;
+  const batchFirst = options.batchFirst ?? false;
+  const p = options.dropout ?? 0;
+  if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(op, 'numLayers', `must be a positive integer, got ${numLayers}`);
+  if (!(p >= 0 && p < 1)) throw new ValueError(op, 'dropout', `must be in [0, 1), got ${p}`);
+  const weightHh0 = parameters.weight_hh_l0;
+  if (!weightHh0 || weightHh0.rank !== 2) throw new ValueError(op, 'parameters', 'missing weight_hh_l0 [G·H, H]');
+  const size = weightHh0.shape[1];
+  const width = gateCount(mode) * size;
+  const inputSize = parameters.weight_ih_l0?.shape[1] ?? -1;
+  if (input.dtype !== 'float32') throw new DTypeError(op, 'input', 'float32', input.dtype);
+  const pattern = batchFirst ? `[B, T, ${inputSize}]` : `[T, B, ${inputSize}]`;
+  if ((input.rank !== 2 && input.rank !== 3) || input.shape[input.rank - 1] !== inputSize) {
+    throw new ShapeError(op, 'input', `${pattern} or unbatched [T, ${inputSize}]`, input.shape);
+  }
+  const unbatched = input.rank === 2;
+  const x = unbatched ? input.unsqueeze(batchFirst ? 0 : 1) : input;
+  const batch = x.shape[batchFirst ? 0 : 1];
+  const steps = x.shape[batchFirst ? 1 : 0];
+  if (batch < 1 || steps < 1) throw new ShapeError(op, 'input', `${pattern} with T ≥ 1 and B ≥ 1`, input.shape);
+  const stateShape = unbatched ? [numLayers * directions, size] : [numLayers * directions, batch, size];
+  if (options.h0) checkState(op, 'h0', options.h0, stateShape);
+  if (options.c0) {
+    if (mode !== 'lstm') throw new ValueError(op, 'c0', `only an LSTM has a cell state (this is ${mode})`);
+    checkState(op, 'c0', options.c0, stateShape);
+  }
+  const lengths = options.lengths ? checkLengths(op, options.lengths, batch, steps) : null;
+  const h0 = options.h0 && unbatched ? options.h0.unsqueeze(1) : options.h0;
+  const c0 = options.c0 && unbatched ? options.c0.unsqueeze(1) : options.c0;
+  const initial = (state: Tensor | null | undefined, index: number): Tensor =>
+    state ? state.slice(0, index, index + 1).squeeze(0) : zeros([batch, size], { backend: x.backend });
+
+  let layerInput = x;
+  const finalH: Tensor[] = [];
+  const finalC: Tensor[] = [];
+  for (let layer = 0; layer < numLayers; layer++) {
+    const layerInputSize = layer === 0 ? inputSize : directions * size;
+    const flat = layerInput.reshape([batch * steps, layerInputSize]);
+    const outputs: Tensor[] = [];
+    for (let direction = 0; direction < directions; direction++) {
+      const reverse = direction === 1;
+      const weightIh = requireParameter(op, parameters, parameterName('weight_ih', layer, reverse), [width, layerInputSize]);
+      const weightHh = requireParameter(op, parameters, parameterName('weight_hh', layer, reverse), [width, size]);
+      const hasBias = parameterName('bias_ih', layer, reverse) in parameters;
+      const biasIh = hasBias ? requireParameter(op, parameters, parameterName('bias_ih', layer, reverse), [width]) : null;
+      const biasHh = hasBias ? requireParameter(op, parameters, parameterName('bias_hh', layer, reverse), [width]) : null;
+      const index = layer * directions + direction;
+      const projected = linear(flat, weightIh, biasIh).reshape(batchFirst ? [batch, steps, width] : [steps, batch, width]);
+      const result = recurrentSweep({
+        mode,
+        projected,
+        h0: initial(h0, index),
+        c0: mode === 'lstm' ? initial(c0, index) : null,
+        weightHh,
+        biasHh,
+        batchFirst,
+        reverse,
+        lengths,
+        implementation: options.implementation ?? 'auto',
+      });
+      outputs.push(result.output);
+      finalH.push(result.hN);
+      if (result.cN) finalC.push(result.cN);
+    }
+    layerInput = outputs.length === 1 ? outputs[0] : concat(outputs, -1);
+    if (p > 0 && (options.training ?? false) && layer < numLayers - 1) {
+      layerInput = dropoutOp(layerInput, p, true, options.generator);
+    }
+  }
+  const hN = stack(finalH, 0);
+  const cN = finalC.length > 0 ? stack(finalC, 0) : null;
+  return {
+    output: unbatched ? layerInput.squeeze(batchFirst ? 0 : 1) : layerInput,
+    hN: unbatched ? hN.squeeze(1) : hN,
+    cN: cN && unbatched ? cN.squeeze(1) : cN,
+  };
+}

@@ -1,0 +1,99 @@
+import { isGradEnabled, record, type Tensor } from '@heed/tensor';
+import { composedSweep } from './composed-sweep.js';
+import { fromHost, readHost } from './host-data.js';
+import { hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
+import { unpack, type SweepResult } from './packed-result.js';
+import type { RecurrentMode } from './recurrent-step.js';
+
+/**
+ * How a layer runs its recurrence. `host`: one op per layer and direction over Float32Arrays,
+ * with a hand-written backward through time (fast; zero-copy on the CPU backend, and usable on
+ * any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
+ * `auto` (the default): `host` on the CPU backend, `composed` elsewhere.
+ */
+export type RecurrentImplementation = 'auto' | 'host' | 'composed';
+
+/** The inputs of one direction of one layer. */
+export interface SweepInputs {
+  mode: RecurrentMode;
+  /** `x · weight_ihᵀ + bias_ih`: [T, B, G·H], or [B, T, G·H] when `batchFirst`. */
+  projected: Tensor;
+  /** [B, H] each; `c0` only for LSTMs. */
+  h0: Tensor;
+  c0: Tensor | null;
+  /** [G·H, H] and [G·H] (or null). */
+  weightHh: Tensor;
+  biasHh: Tensor | null;
+  batchFirst: boolean;
+  reverse: boolean;
+  /** Per-sequence lengths, already checked to lie in [1, T], or null. */
+  lengths: Int32Array | null;
+  implementation: RecurrentImplementation;
+}
+
+
+/**
+ * Runs one direction of one recurrent layer over whole sequences as a single autograd op. The
+ * op's result is one packed tensor (outputs, then `hN`, then `cN`) of which the returned tensors
+ * are views, so its gradient rule sees all three gradients at once and runs backpropagation
+ * through time in one pass.
+ */
+export function recurrentSweep(inputs: SweepInputs): SweepResult {
+  const implementation = inputs.implementation === 'auto' ? (inputs.projected.backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
+  return implementation === 'host' ? hostSweep(inputs) : composedSweep(inputs);
+}
+
+function hostSweep(inputs: SweepInputs): SweepResult {
+  const { mode, projected, h0, c0, weightHh, biasHh } = inputs;
+  const [batch, size] = h0.shape;
+  const steps = projected.shape[inputs.batchFirst ? 1 : 0];
+  const lstm = mode === 'lstm';
+  const backend = projected.backend;
+  const problem: HostSweepProblem = {
+    mode,
+    steps,
+    batch,
+    hidden: size,
+    batchFirst: inputs.batchFirst,
+    reverse: inputs.reverse,
+    lengths: inputs.lengths,
+    projected: readHost(projected),
+    h0: readHost(h0),
+    c0: c0 ? readHost(c0) : null,
+    weightHh: readHost(weightHh),
+    biasHh: biasHh ? readHost(biasHh) : null,
+  };
+  const differentiable = [projected, h0, ...(c0 ? [c0] : []), weightHh, ...(biasHh ? [biasHh] : [])];
+  const recording = isGradEnabled() && differentiable.some((tensor) => tensor.requiresGrad);
+  const outputSize = steps * batch * size;
+  const stateSize = batch * size;
+  const packed = new Float32Array(outputSize + (lstm ? 2 : 1) * stateSize);
+  const state = hostSweepForward(problem, packed.subarray(0, outputSize), recording);
+  packed.set(state.hN, outputSize);
+  if (state.cN) packed.set(state.cN, outputSize + stateSize);
+  const outputShape = inputs.batchFirst ? [batch, steps, size] : [steps, batch, size];
+  const result = fromHost(packed, [packed.length], backend);
+  if (recording) {
+    record(mode, result, differentiable, (grad) => {
+      const gradData = readHost(grad);
+      const needWeights = weightHh.requiresGrad || (biasHh?.requiresGrad ?? false);
+      const grads = hostSweepBackward(
+        problem,
+        state,
+        gradData.subarray(0, outputSize),
+        gradData.subarray(outputSize, outputSize + stateSize),
+        lstm ? gradData.subarray(outputSize + stateSize) : null,
+        needWeights,
+      );
+      const out: (Tensor | null)[] = [
+        projected.requiresGrad ? fromHost(grads.projected, projected.shape, grad.backend) : null,
+        h0.requiresGrad ? fromHost(grads.h0, h0.shape, grad.backend) : null,
+      ];
+      if (c0) out.push(c0.requiresGrad && grads.c0 ? fromHost(grads.c0, c0.shape, grad.backend) : null);
+      out.push(weightHh.requiresGrad && grads.weightHh ? fromHost(grads.weightHh, weightHh.shape, grad.backend) : null);
+      if (biasHh) out.push(biasHh.requiresGrad && grads.biasHh ? fromHost(grads.biasHh, biasHh.shape, grad.backend) : null);
+      return out;
+    });
+  }
+  return unpack(result, outputShape, batch, size, lstm);
+}

@@ -59,7 +59,7 @@ export function alibiBias(numHeads: number, queryLength: number, keyLength: numb
     for (let row = 0; row < queryLength; row++) {
       for (let column = 0; column < keyLength; column++) {
         const distance = column - (row + shift);
-        bias[(head * queryLength + row) * keyLength + column] = slope * (options.symmetric ? -Math.abs(distance) : distance);
+        bias[(head * queryLength + row) * keyLength + column] = slope * (options.symmetric ? -Math.abs(distance) : distance) + 0; // + 0 turns -0 into 0
       }
     }
   });

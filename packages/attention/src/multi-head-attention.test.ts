@@ -1,4 +1,5 @@
-import { Generator, HeedError, ShapeError, Tensor, ValueError, concat, noGrad, randn, tensor, zeros } from '@heed/tensor';
+import type { Tensor} from '@heed/tensor';
+import { Generator, HeedError, ShapeError, ValueError, concat, noGrad, randn, tensor, zeros } from '@heed/tensor';
 import { assertAllclose } from '@heed/tensor/testing';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -102,6 +102,7 @@ export function scaledDotProductAttention(
   value: Tensor,
   options: ScaledDotProductAttentionOptions & { returnWeights: true },
 ): { output: Tensor; weights: Tensor };
+/** Scaled dot-product attention returning only the output `[..., L, Dv]` (see the overload above). @example `scaledDotProductAttention(q, k, v, { causal: true })` */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options?: ScaledDotProductAttentionOptions): Tensor;
 export function scaledDotProductAttention(
   query: Tensor,

@@ -55,6 +55,7 @@ export function gumbelNoise(shape: readonly number[], generator?: Generator, lik
   return neg(log(neg(log(maximum(uniform, 1e-10)))));
 }
 
+/** Raises a `ValueError` naming `temperature` unless it is positive and finite. @example `checkTemperature('myWeights', 0.5)` */
 export function checkTemperature(op: string, temperature: number): void {
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new ValueError(op, 'temperature', `must be a positive finite number, got ${temperature}`);
 }

@@ -42,7 +42,7 @@ describe('sparsemaxWeights', () => {
           weights.dataSync().forEach((value, index) => {
             if (want[index] === 0 && !(keep[index] && Math.abs(row[index] - Math.max(...row)) < 1e-6)) expect(value).toBe(0);
           });
-          const total = weights.dataSync().reduce((a, b) => a + b, 0);
+          const total = Array.from(weights.dataSync()).reduce((a, b) => a + b, 0);
           expect(total).toBeCloseTo(keep.some(Boolean) ? 1 : 0, 5);
         },
       ),

@@ -26,6 +26,11 @@ describe('compareLine', () => {
     expect(compareLine('took 12.5 ms on cpu', 'took … ms on cpu')).toBeNull();
     expect(compareLine('took 12.5 s on cpu', 'took … ms on cpu')).not.toBeNull();
   });
+  it('compares lines marked ≈ within 10% or 0.01', () => {
+    expect(compareLine('loss 0.0031, error 0.52', '≈ loss 0.0003, error 0.50')).toBeNull();
+    expect(compareLine('loss 0.0200, error 0.52', '≈ loss 0.0003, error 0.50')).not.toBeNull();
+    expect(compareLine('loss 0.0003, error 0.60', '≈ loss 0.0003, error 0.50')).not.toBeNull();
+  });
   it('compares large numbers relatively and infinities exactly', () => {
     expect(compareLine('loss 12345.6', 'loss 12346')).toBeNull();
     expect(compareLine('-Infinity', '-Infinity')).toBeNull();

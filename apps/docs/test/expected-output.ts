@@ -2,7 +2,8 @@
  * Doctest-style checking of the guides' snippets: a snippet may end with a comment block that
  * starts with `// Output:`; each following `// ` line is a line the snippet must print. Numbers
  * are compared with a tolerance (the guides round), text exactly (up to runs of spaces), and
- * `…` matches any text within a line.
+ * `…` matches any text within a line. A line that starts with `≈ ` (results of training, which
+ * depend on floating-point summation order) compares numbers within 10% or 0.01.
  */
 
 /** The expected lines of a snippet, or null when it declares none. */
@@ -30,7 +31,7 @@ function splitNumbers(line: string): { text: string[]; numbers: number[] } {
 function closeEnough(actual: number, expected: number, tolerance: number): boolean {
   if (Number.isNaN(expected)) return Number.isNaN(actual);
   if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= tolerance * Math.max(1, Math.abs(expected));
+  return Math.abs(actual - expected) <= (tolerance >= 0.1 ? Math.max(0.01, tolerance * Math.abs(expected)) : tolerance * Math.max(1, Math.abs(expected)));
 }
 
 /**
@@ -38,6 +39,7 @@ function closeEnough(actual: number, expected: number, tolerance: number): boole
  * are within `tolerance` (relative above 1, absolute below).
  */
 export function compareLine(actual: string, expected: string, tolerance = 1e-3): string | null {
+  if (expected.startsWith('≈ ')) return compareLine(actual, expected.slice(2), Math.max(tolerance, 0.1));
   if (expected.includes('…')) {
     const pattern = expected
       .split('…')

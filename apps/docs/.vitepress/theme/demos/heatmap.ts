@@ -4,13 +4,13 @@
  * head's weights `[H][L][S]` as plain arrays. The Vue component only draws what this returns,
  * and the docs' unit tests check it (rows sum to one, masks are honoured).
  */
-import { causalMask, paddingMask } from '@heed/attention';
+import { attention, causalMask, paddingMask } from '@heed/attention';
 import { createScore, type ScoreName } from '@heed/scoring';
-import { Generator, argmax, eye, noGrad, oneHot, randn, stack, tensor, type Tensor } from '@heed/tensor';
+import { Generator, eye, noGrad, randn, stack, tensor, type Tensor } from '@heed/tensor';
 
 export const heatmapScores = ['dot', 'scaledDot', 'cosine', 'general', 'additive'] as const satisfies readonly ScoreName[];
 export type HeatmapScore = (typeof heatmapScores)[number];
-export const heatmapWeightings = ['soft', 'hard'] as const;
+export const heatmapWeightings = ['soft', 'sparsemax', 'hard', 'sample'] as const;
 export type HeatmapWeighting = (typeof heatmapWeightings)[number];
 export const heatmapMasks = ['none', 'causal', 'padding', 'window'] as const;
 export type HeatmapMask = (typeof heatmapMasks)[number];
@@ -98,19 +98,14 @@ export function computeHeatmap(options: HeatmapOptions): HeatmapResult {
     const split = (x: Tensor): Tensor => x.reshape([length, heads, headDim]).transpose(0, 1);
     const query = split(embeddings.matmul(queryWeight));
     const key = split(embeddings.matmul(keyWeight));
-    const score = createScore(options.score, { queryDim: headDim, keyDim: headDim, generator });
-    let scores = score.forward(query, key).div(options.temperature ?? 1); // [H, L, S]
+    const module = createScore(options.score, { queryDim: headDim, keyDim: headDim, generator });
+    const temperature = options.temperature ?? 1;
+    const score = (q: Tensor, k: Tensor): Tensor => module.forward(q, k).div(temperature); // [H, L, S]
     const mask = maskFor(options.mask, length);
-    if (mask) scores = scores.maskedFill(mask.logicalNot(), Number.NEGATIVE_INFINITY);
-    let weights: Tensor;
-    if (options.weighting === 'soft') {
-      weights = scores.softmax(-1);
-    } else {
-      // Hard attention: all the weight on the best-scoring key (none when the row is fully masked).
-      const best = oneHot(argmax(scores, -1), length).float();
-      const anyAllowed = mask ? mask.float().max(-1, true) : best.onesLike().max(-1, true);
-      weights = best.mul(anyAllowed);
-    }
+    // The values are the word vectors themselves; the demo shows the weights, the output is the context.
+    const value = embeddings.reshape([length, heads, headDim]).transpose(0, 1);
+    const { weights } = attention(query, key, value, { score, weighting: options.weighting, mask, training: options.weighting === 'sample', generator });
+    const scores = mask ? score(query, key).maskedFill(mask.logicalNot(), Number.NEGATIVE_INFINITY) : score(query, key);
     const allowed = mask ? (mask.expand([length, length]).toArray() as number[][]).map((row) => row.map(Boolean)) : options.tokens.map(() => options.tokens.map(() => true));
     return {
       weights: weights.toArray() as number[][][],

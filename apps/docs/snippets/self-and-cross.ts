@@ -1,0 +1,17 @@
+// Self-attention (a sequence looks at itself) and cross-attention (a decoder looks at an encoder).
+import { crossAttention, selfAttention } from '@heed/attention';
+import { Generator, randn } from '@heed/tensor';
+
+const generator = new Generator(1);
+const source = randn([1, 6, 16], { generator }); // encoder states  [B=1, S=6, D=16]
+const target = randn([1, 3, 16], { generator }); // decoder states  [B=1, L=3, D=16]
+
+const self = selfAttention(source);
+console.log(`self-attention:  output ${self.output.shape}, weights ${self.weights.shape}`);
+
+const cross = crossAttention(target, source); // queries from target, keys and values from source
+console.log(`cross-attention: output ${cross.output.shape}, weights ${cross.weights.shape}`);
+
+// Output:
+// self-attention:  output 1,6,16, weights 1,6,6
+// cross-attention: output 1,3,16, weights 1,3,6

@@ -37,7 +37,8 @@ export type {
   ReduceOp,
 } from './backend.js';
 export { getBackend, setBackend, withBackend } from './backend-registry.js';
-export { cpuBackend } from './cpu/cpu-backend.js';
+export { cpuBackend, createCpuBackend, type CpuBackend, type CpuBackendInfo, type CpuBackendOptions } from './cpu/cpu-backend.js';
+export type { WasmFeatures } from './wasm/features.js';
 export { backward, isGradEnabled, noGrad, record, withGradEnabled, type BackwardOptions, type GradNode, type GradRule } from './autograd.js';
 export { arange, eye, full, fullLike, linspace, ones, onesLike, scalar, tensor, zeros, zerosLike, type CreationOptions } from './ops/creation.js';
 export {

@@ -149,6 +149,7 @@ export const f32x4 = {
   const: (value: number): V128 => expr('v128', simd(0x0c), [0, 1, 2, 3].flatMap(() => f32Bytes(value))),
   constI32: (value: number): V128 => expr('v128', simd(0x0c), [0, 1, 2, 3].flatMap(() => [...new Uint8Array(new Int32Array([value]).buffer)])),
   splat: (a: F32Like): V128 => expr('v128', asF32(a).code, simd(0x13)),
+  splatI32: (a: I32Like): V128 => expr('v128', asI32(a).code, simd(0x11)),
   extractLane: (a: V128, lane: number): F32 => expr('f32', a.code, simd(0x1f), [lane]),
   /** Lanes (a0, a1, b0, b1) style permutes: picks 16 bytes from `a ++ b` by index. */
   shuffle: (a: V128, b: V128, lanes: readonly [number, number, number, number]): V128 =>
@@ -313,7 +314,7 @@ export class ModuleBuilder {
   }
 
   /** The module's bytes. */
-  encode(): Uint8Array {
+  encode(): Uint8Array<ArrayBuffer> {
     const missing = this.#functions.find((entry) => entry.body === null);
     if (missing) throw new Error(`wasm function ${missing.name} was declared but never defined`);
     const { initialPages, maximumPages, shared } = this.memory;

@@ -1,69 +1,97 @@
-import { f32x4, forLoop, i32, ifThen, seq, whileLoop, call, type Code, type Local, type ModuleBuilder } from './builder.js';
+import { call, f32x4, forLoop, i32, ifThen, seq, whileLoop, type Code, type Expr, type Local, type ModuleBuilder } from './builder.js';
 import { madd } from './vector-math.js';
 
 /**
- * Register tile of the matmul micro-kernel: `GEMM_ROWS` rows of A times `GEMM_COLUMNS` columns of
- * B (two f32x4 vectors), 8 accumulators + 2 B vectors + 1 broadcast A in 16 xmm registers.
+ * Rows of the register tile. The micro-kernel keeps a 5 × 8 block of C in 10 vector registers,
+ * plus 2 for the B row, 1 for the broadcast A value and 1 for the product: 14 of the 15 xmm
+ * registers V8 hands out on x64 (6 rows spill without fused multiply-add).
  */
-export const GEMM_ROWS = Number(process.env.GEMM_ROWS ?? 4);
-/** Columns per packed B strip (two vectors). */
+export const GEMM_ROWS = 5;
+/** Columns of a packed B strip (two f32x4 vectors). */
 export const GEMM_COLUMNS = 8;
-/** Depth of one cache block (A micro-panel 4 × 256 floats = 4 KiB stays in L1). */
+/** Depth of one cache block: an A panel (5 × 256, broadcast to 20 KiB) and a B strip (8 KiB) share L1. */
 export const GEMM_DEPTH_BLOCK = 256;
-/** Strips per cache block of B (256 × 8 × 48 floats = 384 KiB, in L2). */
-const STRIP_BLOCK = 48;
+/** Strips per cache block of B (256 × 8 × 32 floats = 256 KiB, in L2). */
+const STRIP_BLOCK = 32;
+/** Bytes of per-thread scratch the gemm needs (one broadcast A panel). */
+export const GEMM_SCRATCH_BYTES = GEMM_DEPTH_BLOCK * GEMM_ROWS * 16;
 
 /**
- * Byte offsets of the gemm job's arguments (i32 words). B is packed in strips of 8 columns:
- * element (p, j) of batch b lives at `b + 4 * (batch * bBatch + (j >> 3) * k * 8 + p * 8 + (j & 7))`.
- * C is row-major with `ldc` (a multiple of 8) columns; columns beyond `n` hold garbage.
+ * Byte offsets of the gemm job's arguments (i32 words; strides in elements). C is row-major
+ * with `ldc` columns (a multiple of 8); columns between `n` and `ldc` receive garbage.
+ * B must be packed by `gemmPackB` into strips: element (p, j) of a batch is at
+ * `(j >> 3) * k * 8 + p * 8 + (j & 7)`.
  */
 export const GemmArgs = {
   a: 0,
-  lda: 4,
-  aBatch: 8,
-  b: 12,
-  bBatch: 16,
-  c: 20,
-  ldc: 24,
-  cBatch: 28,
-  m: 32,
-  strips: 36,
-  k: 40,
-  rowsPerChunk: 44,
-  chunksPerBatch: 48,
+  aRowStride: 4,
+  aColumnStride: 8,
+  aBatch: 12,
+  b: 16,
+  bBatch: 20,
+  c: 24,
+  ldc: 28,
+  cBatch: 32,
+  m: 36,
+  strips: 40,
+  k: 44,
+  rowsPerChunk: 48,
+  chunksPerBatch: 52,
   /** 1: C += A·B; 0: C = A·B. */
-  accumulate: 52,
-  /** Per-thread scratch for packed A panels: `scratch + participant * scratchStride`. */
-  scratch: 56,
-  scratchStride: 60,
-  size: 64,
+  accumulate: 56,
+  /** Per-thread scratch: `scratch + thread * GEMM_SCRATCH_BYTES`. */
+  scratch: 60,
 } as const;
 
-/** Registers the gemm functions; returns the index of the exported chunk runner `gemmChunk(args, chunk, participant)`. */
+/**
+ * Byte offsets of the B packing job's arguments. Chunk `c` packs strips
+ * `[(c % chunksPerBatch) * stripsPerChunk, …)` of batch `c / chunksPerBatch`.
+ */
+export const PackArgs = {
+  source: 0,
+  rowStride: 4,
+  columnStride: 8,
+  sourceBatch: 12,
+  target: 16,
+  k: 20,
+  n: 24,
+  stripsPerChunk: 28,
+  chunksPerBatch: 32,
+} as const;
+
+/** Adds `gemmChunk(args, chunk, thread)` and `gemmPackB(args, chunk, thread)` (exported). */
 export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
   const micro = addMicroKernel(module, GEMM_ROWS, relaxed);
   const microOne = addMicroKernel(module, 1, relaxed);
-  const pack = addPackA(module);
+  const packA = addPackA(module);
+  addPackB(module);
   module.function('gemmChunk', ['i32', 'i32', 'i32'], [], (fn) => {
     const args = fn.param(0, 'i32');
     const chunk = fn.param(1, 'i32');
-    const participant = fn.param(2, 'i32');
-    const [batch, rowStart, rowEnd, k, k0, kc, s0, s1, s, row, rows, aBase, bBase, cBase, ldc, lda, strips, panel, first, bStrip] =
-      fn.locals('i32', 20);
+    const thread = fn.param(2, 'i32');
+    const [batch, rowStart, rowEnd, k, k0, kc, s0, s1, s, row, rows, aBase, bBase, cBase, ldc, rowStride, columnStride, strips, panel, first, bStrip] =
+      fn.locals('i32', 21);
     const arg = (offset: number) => i32.load(args.get(), offset);
+    const bytes = (elements: Expr<'i32'>) => i32.shl(elements, 2);
+    const cTile = (r: Expr<'i32'>) => i32.add(cBase.get(), bytes(i32.add(i32.mul(r, ldc.get()), i32.shl(s.get(), 3))));
+    const tails: Code[] = [];
+    for (let r = 0; r < GEMM_ROWS - 1; r++) {
+      // Rows of a partial tile, one at a time, reading lane r of the broadcast panel.
+      tails.push(ifThen(i32.gtS(rows.get(), r), call(microOne, i32.add(panel.get(), r * 16), bStrip.get(), cTile(i32.add(row.get(), r)), 0, kc.get(), first.get())));
+    }
     return seq(
       batch.set(i32.divS(chunk.get(), arg(GemmArgs.chunksPerBatch))),
       rowStart.set(i32.mul(i32.remS(chunk.get(), arg(GemmArgs.chunksPerBatch)), arg(GemmArgs.rowsPerChunk))),
       rowEnd.set(i32.minS(arg(GemmArgs.m), i32.add(rowStart.get(), arg(GemmArgs.rowsPerChunk)))),
       k.set(arg(GemmArgs.k)),
       ldc.set(arg(GemmArgs.ldc)),
-      lda.set(arg(GemmArgs.lda)),
+      rowStride.set(arg(GemmArgs.aRowStride)),
+      columnStride.set(arg(GemmArgs.aColumnStride)),
       strips.set(arg(GemmArgs.strips)),
-      aBase.set(i32.add(arg(GemmArgs.a), i32.shl(i32.mul(batch.get(), arg(GemmArgs.aBatch)), 2))),
-      bBase.set(i32.add(arg(GemmArgs.b), i32.shl(i32.mul(batch.get(), arg(GemmArgs.bBatch)), 2))),
-      cBase.set(i32.add(arg(GemmArgs.c), i32.shl(i32.mul(batch.get(), arg(GemmArgs.cBatch)), 2))),
-      panel.set(i32.add(arg(GemmArgs.scratch), i32.mul(participant.get(), arg(GemmArgs.scratchStride)))),
+      aBase.set(i32.add(arg(GemmArgs.a), bytes(i32.mul(batch.get(), arg(GemmArgs.aBatch))))),
+      bBase.set(i32.add(arg(GemmArgs.b), bytes(i32.mul(batch.get(), arg(GemmArgs.bBatch))))),
+      cBase.set(i32.add(arg(GemmArgs.c), bytes(i32.mul(batch.get(), arg(GemmArgs.cBatch))))),
+      panel.set(i32.add(arg(GemmArgs.scratch), i32.mul(thread.get(), GEMM_SCRATCH_BYTES))),
       forLoop(k0, 0, k.get(), GEMM_DEPTH_BLOCK, seq(
         kc.set(i32.minS(GEMM_DEPTH_BLOCK, i32.sub(k.get(), k0.get()))),
         first.set(i32.and(i32.eqz(k0.get()), i32.eqz(arg(GemmArgs.accumulate)))),
@@ -72,14 +100,21 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
           row.set(rowStart.get()),
           whileLoop(i32.ltS(row.get(), rowEnd.get()), seq(
             rows.set(i32.minS(GEMM_ROWS, i32.sub(rowEnd.get(), row.get()))),
-            // Pack rows [row, row + rows) × depth [k0, k0 + kc) of A as [kc][4] (missing rows as zeros).
-            call(pack, i32.add(aBase.get(), i32.shl(i32.add(i32.mul(row.get(), lda.get()), k0.get()), 2)), i32.shl(lda.get(), 2), rows.get(), kc.get(), panel.get()),
+            call(
+              packA,
+              i32.add(aBase.get(), bytes(i32.add(i32.mul(row.get(), rowStride.get()), i32.mul(k0.get(), columnStride.get())))),
+              bytes(rowStride.get()),
+              bytes(columnStride.get()),
+              rows.get(),
+              kc.get(),
+              panel.get(),
+            ),
             forLoop(s, s0.get(), s1.get(), 1, seq(
-              bStrip.set(i32.add(bBase.get(), i32.shl(i32.add(i32.mul(s.get(), i32.shl(k.get(), 3)), i32.shl(k0.get(), 3)), 2))),
+              bStrip.set(i32.add(bBase.get(), bytes(i32.add(i32.mul(s.get(), i32.shl(k.get(), 3)), i32.shl(k0.get(), 3))))),
               ifThen(
                 i32.eq(rows.get(), GEMM_ROWS),
-                call(micro, panel.get(), bStrip.get(), i32.add(cBase.get(), i32.shl(i32.add(i32.mul(row.get(), ldc.get()), i32.shl(s.get(), 3)), 2)), i32.shl(ldc.get(), 2), kc.get(), first.get()),
-                tailRows(microOne, panel, bStrip, cBase, row, rows, ldc, s, kc, first),
+                call(micro, panel.get(), bStrip.get(), cTile(row.get()), i32.shl(ldc.get(), 2), kc.get(), first.get()),
+                seq(...tails),
               ),
             )),
             row.set(i32.add(row.get(), GEMM_ROWS)),
@@ -90,76 +125,91 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
   }, true);
 }
 
-/** Rows beyond the last full tile: one row at a time, reading lane `r` of the packed panel. */
-function tailRows(
-  microOne: number,
-  panel: Local<'i32'>,
-  bStrip: Local<'i32'>,
-  cBase: Local<'i32'>,
-  row: Local<'i32'>,
-  rows: Local<'i32'>,
-  ldc: Local<'i32'>,
-  s: Local<'i32'>,
-  kc: Local<'i32'>,
-  first: Local<'i32'>,
-): Code {
-  const code: Code[] = [];
-  for (let r = 0; r < GEMM_ROWS - 1; r++) {
-    code.push(
-      ifThen(
-        i32.gtS(rows.get(), r),
-        call(microOne, i32.add(panel.get(), r * 16), bStrip.get(), i32.add(cBase.get(), i32.shl(i32.add(i32.mul(i32.add(row.get(), r), ldc.get()), i32.shl(s.get(), 3)), 2)), 0, kc.get(), first.get()),
-      ),
-    );
-  }
-  return seq(...code);
-}
-
 /**
- * `packA(a, ldaBytes, rows, kc, out)`: copies `rows` (≤ 4) rows × `kc` columns of A into
- * `out` as [kc][4] (column-interleaved), zero-filling missing rows.
+ * `packA(a, rowStrideBytes, columnStrideBytes, rows, kc, out)`: writes `rows` (≤ 5) rows ×
+ * `kc` columns of A to `out` as [kc][5] vectors, each A value broadcast to four lanes so the
+ * micro-kernel reads it with one aligned load; missing rows are zeros.
  */
 function addPackA(module: ModuleBuilder): number {
-  return module.function('gemmPackA', ['i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
+  return module.function('gemmPackA', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
     const a = fn.param(0, 'i32');
-    const ldaBytes = fn.param(1, 'i32');
-    const rows = fn.param(2, 'i32');
-    const kc = fn.param(3, 'i32');
-    const out = fn.param(4, 'i32');
-    const [p, end, r] = fn.locals('i32', 3);
-    const fullRows = seq(
-      end.set(i32.add(a.get(), i32.shl(kc.get(), 2))),
-      whileLoop(i32.ltS(a.get(), end.get()), seq(
-        ...Array.from({ length: GEMM_ROWS }, (_, lane) => f32x4Lane(out, a, ldaBytes, lane)),
-        a.set(i32.add(a.get(), 4)),
-        out.set(i32.add(out.get(), GEMM_ROWS * 16)),
-      )),
-    );
-    const someRows = seq(
-      forLoop(p, 0, kc.get(), 1, seq(
-        forLoop(r, 0, GEMM_ROWS, 1,
-          ifThen(
-            i32.ltS(r.get(), rows.get()),
-            f32Store(i32.add(out.get(), i32.shl(r.get(), 4)), i32.add(i32.add(a.get(), i32.mul(r.get(), ldaBytes.get())), i32.shl(p.get(), 2))),
-            zeroStore(i32.add(out.get(), i32.shl(r.get(), 4))),
-          ),
+    const rowStride = fn.param(1, 'i32');
+    const columnStride = fn.param(2, 'i32');
+    const rows = fn.param(3, 'i32');
+    const kc = fn.param(4, 'i32');
+    const out = fn.param(5, 'i32');
+    const [p, r] = fn.locals('i32', 2);
+    const rowAddress = (lane: number | Local<'i32'>) =>
+      typeof lane === 'number' ? (lane === 0 ? a.get() : i32.add(a.get(), i32.mul(rowStride.get(), lane))) : i32.add(a.get(), i32.mul(rowStride.get(), lane.get()));
+    const fullRows = forLoop(p, 0, kc.get(), 1, seq(
+      ...Array.from({ length: GEMM_ROWS }, (_, lane) => f32x4.store(out.get(), f32x4.loadSplat(rowAddress(lane)), lane * 16)),
+      a.set(i32.add(a.get(), columnStride.get())),
+      out.set(i32.add(out.get(), GEMM_ROWS * 16)),
+    ));
+    const someRows = forLoop(p, 0, kc.get(), 1, seq(
+      forLoop(r, 0, GEMM_ROWS, 1,
+        f32x4.store(
+          i32.add(out.get(), i32.shl(r.get(), 4)),
+          f32x4.bitselect(f32x4.loadSplat(i32.select(rowAddress(r), a.get(), i32.ltS(r.get(), rows.get()))), f32x4.const(0), f32x4.splatI32(i32.sub(0, i32.ltS(r.get(), rows.get())))),
         ),
-        out.set(i32.add(out.get(), GEMM_ROWS * 16)),
-      )),
-    );
+      ),
+      a.set(i32.add(a.get(), columnStride.get())),
+      out.set(i32.add(out.get(), GEMM_ROWS * 16)),
+    ));
     return ifThen(i32.eq(rows.get(), GEMM_ROWS), fullRows, someRows);
   });
 }
 
-function f32x4Lane(out: Local<'i32'>, a: Local<'i32'>, ldaBytes: Local<'i32'>, lane: number): Code {
-  return f32x4.store(out.get(), f32x4.loadSplat(lane === 0 ? a.get() : i32.add(a.get(), i32.mul(ldaBytes.get(), lane))), lane * 16);
+/** `gemmPackB(args, chunk, thread)`: packs strips of B (any strides) into the gemm's layout, zero-padding columns ≥ n. */
+function addPackB(module: ModuleBuilder): number {
+  return module.function('gemmPackB', ['i32', 'i32', 'i32'], [], (fn) => {
+    const args = fn.param(0, 'i32');
+    const chunk = fn.param(1, 'i32');
+    const [batch, source, target, k, n, rowStride, columnStride, s, s1, p, j, column, from] = fn.locals('i32', 13);
+    const arg = (offset: number) => i32.load(args.get(), offset);
+    const element = (jj: Expr<'i32'>) => i32.add(from.get(), i32.shl(i32.mul(jj, columnStride.get()), 2));
+    return seq(
+      batch.set(i32.divS(chunk.get(), arg(PackArgs.chunksPerBatch))),
+      k.set(arg(PackArgs.k)),
+      n.set(arg(PackArgs.n)),
+      rowStride.set(arg(PackArgs.rowStride)),
+      columnStride.set(arg(PackArgs.columnStride)),
+      s.set(i32.mul(i32.remS(chunk.get(), arg(PackArgs.chunksPerBatch)), arg(PackArgs.stripsPerChunk))),
+      s1.set(i32.minS(i32.shrS(i32.add(n.get(), 7), 3), i32.add(s.get(), arg(PackArgs.stripsPerChunk)))),
+      source.set(i32.add(arg(PackArgs.source), i32.shl(i32.mul(batch.get(), arg(PackArgs.sourceBatch)), 2))),
+      // Packed batches are contiguous: strips * 8 * k floats each.
+      target.set(i32.add(arg(PackArgs.target), i32.shl(i32.mul(i32.add(i32.mul(batch.get(), i32.shl(i32.shrS(i32.add(n.get(), 7), 3), 3)), i32.shl(s.get(), 3)), k.get()), 2))),
+      whileLoop(i32.ltS(s.get(), s1.get()), seq(
+        column.set(i32.shl(s.get(), 3)),
+        forLoop(p, 0, k.get(), 1, seq(
+          from.set(i32.add(source.get(), i32.shl(i32.add(i32.mul(p.get(), rowStride.get()), i32.mul(column.get(), columnStride.get())), 2))),
+          ifThen(
+            i32.and(i32.eq(columnStride.get(), 1), i32.leS(i32.add(column.get(), 8), n.get())),
+            seq(f32x4.store(target.get(), f32x4.load(from.get())), f32x4.store(target.get(), f32x4.load(from.get(), 16), 16)),
+            forLoop(j, 0, 8, 1,
+              i32.store(
+                i32.add(target.get(), i32.shl(j.get(), 2)),
+                ifThenValue(i32.ltS(i32.add(column.get(), j.get()), n.get()), element(j.get())),
+              ),
+            ),
+          ),
+          target.set(i32.add(target.get(), 32)),
+        )),
+        s.set(i32.add(s.get(), 1)),
+      )),
+    );
+  }, true);
 }
-const f32Store = (to: ReturnType<typeof i32.add>, from: ReturnType<typeof i32.add>): Code => f32x4.store(to, f32x4.loadSplat(from));
-const zeroStore = (to: ReturnType<typeof i32.add>): Code => f32x4.store(to, f32x4.const(0));
+
+/** The bits at `address` when `condition`, else 0 (without reading out of range). */
+function ifThenValue(condition: Expr<'i32'>, address: Expr<'i32'>): Expr<'i32'> {
+  return i32.select(i32.load(i32.select(address, 0, condition)), 0, condition);
+}
 
 /**
- * `micro(panel, b, c, ldcBytes, kc, first)`: C[rows × 8] (+)= panel[kc][4] lanes 0..rows-1 ·
- * B strip [kc][8]. With one row, `panel` points at that row's lane and steps 16 bytes per depth.
+ * `micro(panel, b, c, ldcBytes, kc, first)`: C[rows × 8] (+)= panel · B strip over `kc` depths.
+ * The panel holds broadcast A vectors, 5 per depth; with one row, `panel` points at that row's
+ * vector and still steps 5 vectors per depth.
  */
 function addMicroKernel(module: ModuleBuilder, rows: number, relaxed: boolean): number {
   return module.function(`gemmMicro${rows}x8`, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
@@ -171,22 +221,8 @@ function addMicroKernel(module: ModuleBuilder, rows: number, relaxed: boolean): 
     const first = fn.param(5, 'i32');
     const end = fn.local('i32');
     const accumulators = Array.from({ length: rows }, () => [fn.local('v128'), fn.local('v128')] as const);
-    const b0 = fn.local('v128');
-    const b1 = fn.local('v128');
-    const x = fn.local('v128');
+    const [b0, b1, x] = fn.locals('v128', 3);
     const rowAddress = (r: number) => (r === 0 ? c.get() : i32.add(c.get(), i32.mul(ldcBytes.get(), r)));
-    const step = (offset: number): Code =>
-      seq(
-        b0.set(f32x4.load(b.get(), offset * 32)),
-        b1.set(f32x4.load(b.get(), offset * 32 + 16)),
-        ...accumulators.map(([low, high], r) =>
-          seq(
-            x.set(f32x4.load(panel.get(), offset * GEMM_ROWS * 16 + r * 16)),
-            low.set(madd(x.get(), b0.get(), low.get(), relaxed)),
-            high.set(madd(x.get(), b1.get(), high.get(), relaxed)),
-          ),
-        ),
-      );
     return seq(
       ifThen(
         first.get(),
@@ -195,7 +231,15 @@ function addMicroKernel(module: ModuleBuilder, rows: number, relaxed: boolean): 
       ),
       end.set(i32.add(b.get(), i32.shl(kc.get(), 5))),
       whileLoop(i32.ltS(b.get(), end.get()), seq(
-        step(0),
+        b0.set(f32x4.load(b.get())),
+        b1.set(f32x4.load(b.get(), 16)),
+        ...accumulators.map(([low, high], r) =>
+          seq(
+            x.set(f32x4.load(panel.get(), r * 16)),
+            low.set(madd(x.get(), b0.get(), low.get(), relaxed)),
+            high.set(madd(x.get(), b1.get(), high.get(), relaxed)),
+          ),
+        ),
         b.set(i32.add(b.get(), 32)),
         panel.set(i32.add(panel.get(), GEMM_ROWS * 16)),
       )),

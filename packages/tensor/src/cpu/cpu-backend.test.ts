@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { withBackend } from '../backend-registry.js';
+import { matmul } from '../ops/matmul.js';
+import { Generator, randn } from '../random.js';
+import { compareArrays } from '../testing/allclose.js';
+import { backendConformanceCases, type ConformanceCase } from '../testing/conformance.js';
+import { Tensor } from '../tensor.js';
+import { wasmFeatures } from '../wasm/features.js';
+import { cpuBackend, type CpuBackend } from './cpu-backend.js';
+
+const reference = cpuBackend({ simd: false });
+const features = wasmFeatures();
+const configurations: [string, CpuBackend][] = [
+  ['plain JS', reference],
+  ['wasm, 1 thread', cpuBackend({ threads: 1 })],
+  ['wasm, 3 threads', cpuBackend({ threads: 3 })],
+];
+afterAll(() => Promise.all(configurations.map(([, backend]) => backend.close())));
+
+function results(testCase: ConformanceCase, backend: CpuBackend): Float32Array[] {
+  return withBackend(backend, () => {
+    const out = testCase.run(new Generator(1234));
+    return (out instanceof Tensor ? [out] : [...out]).map((tensor) => Float32Array.from(tensor.float().dataSync()));
+  });
+}
+
+describe.each(configurations)('cpu backend conformance: %s', (_name, backend) => {
+  for (const testCase of backendConformanceCases()) {
+    it(testCase.name, () => {
+      if (testCase.requires) expect(backend.supports?.(testCase.requires)).toBe(true);
+      const want = results(testCase, reference);
+      const got = results(testCase, backend);
+      expect(got.length).toBe(want.length);
+      for (let index = 0; index < want.length; index++) {
+        const comparison = compareArrays(got[index], want[index], { abs: 1e-4, rel: 1e-4 });
+        expect(comparison.ok, `result ${index}: ${comparison.message}`).toBe(true);
+      }
+    });
+  }
+});
+
+describe('cpuBackend options and info', () => {
+  it('runs the plain JS kernels when asked, and says why it uses one thread', () => {
+    const backend = cpuBackend({ simd: false, threads: 4 });
+    expect(backend.info.kernels).toBe('js');
+    expect(backend.info.threads).toBe(1);
+    expect(backend.info.reason).toMatch(/simd: false/);
+  });
+
+  it('uses WebAssembly SIMD and the asked-for threads where the engine allows', () => {
+    const backend = configurations[2][1];
+    expect(backend.info.kernels).toBe(features.simd ? 'wasm-simd' : 'js');
+    expect(backend.info.threads).toBe(features.simd && features.sharedMemory ? 3 : 1);
+    if (backend.info.threads < 3) expect(backend.info.reason).toBeTruthy();
+    else expect(backend.info.reason).toBeNull();
+    expect(cpuBackend().info.threads).toBe(features.simd && features.sharedMemory ? Math.min(16, features.hardwareThreads) : 1);
+  });
+
+  it('gives bit-identical products for 1 and 3 threads', () => {
+    const run = (backend: CpuBackend) =>
+      withBackend(backend, () => {
+        const generator = new Generator(5);
+        return matmul(randn([3, 70, 90], { generator }), randn([90, 110], { generator })).dataSync();
+      });
+    expect(run(configurations[2][1])).toEqual(run(configurations[1][1]));
+  });
+});

@@ -1,0 +1,21 @@
+import type { ModuleBuilder } from './builder.js';
+import { addGemm } from './gemm.js';
+
+/** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
+export const kernelNames = ['gemmChunk', 'gemmPackB'] as const;
+/** A chunk runner's export name. */
+export type KernelName = (typeof kernelNames)[number];
+
+/** What the module is built for. */
+export interface KernelOptions {
+  /** Use relaxed SIMD's fused multiply-add. */
+  relaxed: boolean;
+  /** Shared memory and worker threads (kernels may use atomics and barriers). */
+  threads: boolean;
+}
+
+/** Adds every kernel to `module`; returns the exported chunk runners' names. */
+export function addKernels(module: ModuleBuilder, options: KernelOptions): readonly KernelName[] {
+  addGemm(module, options.relaxed);
+  return kernelNames;
+}

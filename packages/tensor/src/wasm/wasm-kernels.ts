@@ -1,0 +1,20 @@
+import type { CpuFusedKernels, CpuKernels } from '../cpu/cpu-backend.js';
+import { matmulKernel } from '../cpu/matmul.js';
+import type { WasmRuntime } from './runtime.js';
+import { wasmMatmul } from './wasm-matmul.js';
+
+/** Multiply-adds below which the plain JS matmul is faster than copying into wasm memory. */
+const WASM_MATMUL_WORK = 4096;
+
+/** The kernels the WebAssembly runtime replaces; the rest stay the plain JS ones. */
+export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels>; fused: CpuFusedKernels } {
+  return {
+    kernels: {
+      matmul: ({ a, b }) => {
+        const [, m, k] = a.shape as [number, number, number];
+        return m * k * b.shape[2] < WASM_MATMUL_WORK ? matmulKernel(a, b) : wasmMatmul(runtime, a, b);
+      },
+    },
+    fused: {},
+  };
+}

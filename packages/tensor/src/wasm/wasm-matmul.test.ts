@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { View } from '../backend.js';
+import { matmulKernel } from '../cpu/matmul.js';
+import { compareArrays } from '../testing/allclose.js';
+import { wasmFeatures } from './features.js';
+import { WasmRuntime } from './runtime.js';
+import { wasmMatmul } from './wasm-matmul.js';
+
+const features = wasmFeatures();
+const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
+afterAll(() => Promise.all(runtimes.map((runtime) => runtime.close())));
+
+let seed = 7;
+const random = (size: number) => Float32Array.from({ length: size }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
+const view = (data: Float32Array, shape: number[], strides: number[], offset = 0): View<Float32Array> => ({ handle: data, dtype: 'float32', shape, strides, offset });
+
+/** [B, R, C] views of fresh data: row-major, transposed, broadcast over the batch, or with gaps (sliced columns). */
+function operand(batches: number, rows: number, columns: number, layout: 'row' | 'transposed' | 'broadcast' | 'sliced'): View<Float32Array> {
+  switch (layout) {
+    case 'row':
+      return view(random(batches * rows * columns), [batches, rows, columns], [rows * columns, columns, 1]);
+    case 'transposed':
+      return view(random(batches * rows * columns), [batches, rows, columns], [rows * columns, 1, rows]);
+    case 'broadcast':
+      return view(random(rows * columns), [batches, rows, columns], [0, columns, 1]);
+    case 'sliced':
+      return view(random(batches * rows * (columns + 3) + 1), [batches, rows, columns], [rows * (columns + 3), columns + 3, 1], 1);
+  }
+}
+
+describe.skipIf(!features.simd)('wasmMatmul', () => {
+  const shapes = [[1, 1, 1, 1], [1, 7, 5, 3], [2, 13, 9, 17], [3, 11, 300, 65], [1, 6, 513, 40], [4, 5, 5, 8], [2, 1, 20, 9]];
+  const layouts = ['row', 'transposed', 'broadcast', 'sliced'] as const;
+  for (const [batches, m, k, n] of shapes) {
+    it(`matches the JS gemm for [${batches}, ${m}, ${k}] · [${batches}, ${k}, ${n}] in every layout`, () => {
+      for (const left of layouts) {
+        for (const right of layouts) {
+          const a = operand(batches, m, k, left);
+          const b = operand(batches, k, n, right);
+          const want = matmulKernel(a, b);
+          for (const runtime of runtimes) {
+            const comparison = compareArrays(wasmMatmul(runtime, a, b), want, { abs: 1e-5, rel: 1e-5 });
+            expect(comparison.ok, `${left} × ${right}, ${runtime.pool.size} threads: ${comparison.message}`).toBe(true);
+          }
+        }
+      }
+    });
+  }
+
+  it('gives bit-identical results for every thread count', () => {
+    const a = operand(2, 203, 300, 'row');
+    const b = operand(2, 300, 150, 'transposed');
+    const results = runtimes.map((runtime) => wasmMatmul(runtime, a, b));
+    for (const result of results.slice(1)) expect(result).toEqual(results[0]);
+  });
+
+  it('returns zeros for an empty inner dimension and empty results for empty outer ones', () => {
+    const runtime = runtimes[0];
+    expect([...wasmMatmul(runtime, operand(1, 2, 0, 'row'), operand(1, 0, 3, 'row'))]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(wasmMatmul(runtime, operand(1, 0, 4, 'row'), operand(1, 4, 3, 'row')).length).toBe(0);
+  });
+});

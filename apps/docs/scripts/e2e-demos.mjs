@@ -40,7 +40,46 @@ async function choose(demo, control, value) {
   assert((await settle(demo)) === 'ready', `after choosing ${control} = ${value} the demo is not ready`);
 }
 
+async function readGradientRows(demo) {
+  return demo.locator('tr[data-model]').evaluateAll((rows) => rows.map((row) => ({ model: row.dataset.model, first: Number(row.dataset.first), last: Number(row.dataset.last) })));
+}
+
 const checks = {
+  async 'bench-report'(demo) {
+    const charts = Number(await demo.getAttribute('data-charts'));
+    const svgs = await demo.locator('.chart svg').count();
+    assert(svgs === charts, `${charts} charts announced, ${svgs} drawn`);
+    const cells = await demo.locator('.tables td').count();
+    assert(charts > 0 || cells > 0, 'the report has neither charts nor tables');
+    return `${charts} charts and ${cells} table cells from apps/bench/results`;
+  },
+  async 'alignment-matrix'(demo) {
+    const heads = await readHeads(demo);
+    assert(heads.length === 1, 'no alignment matrix');
+    checkRows(heads, 'alignment');
+    const summary = await demo.locator('[data-summary]').innerText();
+    const accuracy = Number(/(\d+(?:\.\d+)?)%/.exec(summary)?.[1]);
+    assert(accuracy > 30, `after training the accuracy is ${accuracy}% (chance is 12.5%): ${summary}`);
+    return `trained in the page: ${summary}`;
+  },
+  async 'gradient-flow'(demo) {
+    const check = async (label) => {
+      const rows = await readGradientRows(demo);
+      assert(rows.length === 4, `${label}: ${rows.length} models in the table`);
+      for (const row of rows) assert(Number.isFinite(row.first) && Number.isFinite(row.last) && row.last > 0, `${label}: ${row.model} has no gradient norms`);
+      const attention = rows.find((row) => row.model === 'attention');
+      for (const row of rows.filter((r) => r.model !== 'attention')) {
+        assert(row.first / row.last < 1e-2, `${label}: the ${row.model} gradient did not vanish (${row.first} at t=0 vs ${row.last} at the end)`);
+        assert(attention.first > row.first * 100, `${label}: attention's first-position gradient ${attention.first} is not far above ${row.model}'s ${row.first}`);
+      }
+      assert((await demo.locator('svg.line-chart path').count()) === 4, `${label}: the chart has no four lines`);
+    };
+    await check('T=48');
+    await choose(demo, 'length', 96);
+    await check('T=96');
+    return 'RNN, LSTM and GRU gradients vanish over 48 and 96 steps, attention\'s do not';
+  },
+
   async 'attention-heatmap'(demo) {
     checkRows(await readHeads(demo), 'default');
     for (const score of ['dot', 'cosine', 'general', 'additive', 'scaledDot']) {
@@ -79,6 +118,12 @@ export async function checkDemos(page, record, path) {
     try {
       await demo.scrollIntoViewIfNeeded();
       const state = await settle(demo);
+      if (kind === 'bench-report' && state === 'absent') {
+        const text = await demo.innerText();
+        if (!text.includes('npm run bench')) throw new Error(`no report and no note how to produce one: ${text.slice(0, 300)}`);
+        record(`${name}: no bench report in this build; the page explains how to produce one`, null);
+        continue;
+      }
       if (state !== 'ready') {
         const text = (await demo.innerText()).slice(0, 500);
         throw new Error(`state is "${state}": ${text}`);

@@ -150,6 +150,10 @@ export const f32x4 = {
   constI32: (value: number): V128 => expr('v128', simd(0x0c), [0, 1, 2, 3].flatMap(() => [...new Uint8Array(new Int32Array([value]).buffer)])),
   splat: (a: F32Like): V128 => expr('v128', asF32(a).code, simd(0x13)),
   splatI32: (a: I32Like): V128 => expr('v128', asI32(a).code, simd(0x11)),
+  /** A constant with four given i32 lanes. */
+  i32Lanes: (lanes: readonly [number, number, number, number]): V128 => expr('v128', simd(0x0c), [...new Uint8Array(new Int32Array(lanes).buffer)]),
+  /** All-ones lanes where the i32 lane is non-zero. */
+  i32Ne0: (a: V128): V128 => expr('v128', a.code, simd(0x0c), new Array<number>(16).fill(0), simd(0x38)),
   extractLane: (a: V128, lane: number): F32 => expr('f32', a.code, simd(0x1f), [lane]),
   /** Lanes (a0, a1, b0, b1) style permutes: picks 16 bytes from `a ++ b` by index. */
   shuffle: (a: V128, b: V128, lanes: readonly [number, number, number, number]): V128 =>

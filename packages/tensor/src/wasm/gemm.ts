@@ -59,12 +59,42 @@ export const PackArgs = {
   chunksPerBatch: 32,
 } as const;
 
+/**
+ * Byte offsets of the panel packing job's arguments: `rows` rows × `depth` columns of a source
+ * matrix (element strides) become groups of 5 rows, each [depthPadded][5] broadcast vectors
+ * (the micro-kernel's A operand), zero beyond `depth` and beyond the last row. Chunk `c` packs
+ * groups `[(c % chunksPerBatch) * groupsPerChunk, …)` of batch `c / chunksPerBatch`.
+ */
+export const PanelArgs = {
+  source: 0,
+  rowStride: 4,
+  columnStride: 8,
+  sourceBatch: 12,
+  rows: 16,
+  depth: 20,
+  depthPadded: 24,
+  target: 28,
+  groupsPerChunk: 32,
+  chunksPerBatch: 36,
+} as const;
+
+/** Internal gemm functions other kernels call (function indices). */
+export interface GemmFunctions {
+  /** `(panel, b, bStride, c, ldcBytes, kc, first)` on a 5 × 8 tile. */
+  micro: number;
+  /** The same on a 1 × 8 tile. */
+  microOne: number;
+  /** `(a, rowStrideBytes, columnStrideBytes, rows, kc, out)`: broadcast panel of ≤ 5 rows. */
+  packA: number;
+}
+
 /** Adds `gemmChunk(args, chunk, thread)` and `gemmPackB(args, chunk, thread)` (exported). */
-export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
+export function addGemm(module: ModuleBuilder, relaxed: boolean): GemmFunctions {
   const micro = addMicroKernel(module, GEMM_ROWS, relaxed);
   const microOne = addMicroKernel(module, 1, relaxed);
   const packA = addPackA(module);
   addPackB(module);
+  addPackPanels(module, packA);
   module.function('gemmChunk', ['i32', 'i32', 'i32'], [], (fn) => {
     const args = fn.param(0, 'i32');
     const chunk = fn.param(1, 'i32');
@@ -77,7 +107,7 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
     const tails: Code[] = [];
     for (let r = 0; r < GEMM_ROWS - 1; r++) {
       // Rows of a partial tile, one at a time, reading lane r of the broadcast panel.
-      tails.push(ifThen(i32.gtS(rows.get(), r), call(microOne, i32.add(panel.get(), r * 16), bStrip.get(), cTile(i32.add(row.get(), r)), 0, kc.get(), first.get())));
+      tails.push(ifThen(i32.gtS(rows.get(), r), call(microOne, i32.add(panel.get(), r * 16), bStrip.get(), 32, cTile(i32.add(row.get(), r)), 0, kc.get(), first.get())));
     }
     return seq(
       batch.set(i32.divS(chunk.get(), arg(GemmArgs.chunksPerBatch))),
@@ -113,7 +143,7 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
               bStrip.set(i32.add(bBase.get(), bytes(i32.add(i32.mul(s.get(), i32.shl(k.get(), 3)), i32.shl(k0.get(), 3))))),
               ifThen(
                 i32.eq(rows.get(), GEMM_ROWS),
-                call(micro, panel.get(), bStrip.get(), cTile(row.get()), i32.shl(ldc.get(), 2), kc.get(), first.get()),
+                call(micro, panel.get(), bStrip.get(), 32, cTile(row.get()), i32.shl(ldc.get(), 2), kc.get(), first.get()),
                 seq(...tails),
               ),
             )),
@@ -123,6 +153,7 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): void {
       )),
     );
   }, true);
+  return { micro, microOne, packA };
 }
 
 /**
@@ -201,47 +232,92 @@ function addPackB(module: ModuleBuilder): number {
   }, true);
 }
 
+/** `gemmPackPanels(args, chunk, thread)`: see {@link PanelArgs}. */
+function addPackPanels(module: ModuleBuilder, packA: number): void {
+  module.function('gemmPackPanels', ['i32', 'i32', 'i32'], [], (fn) => {
+    const args = fn.param(0, 'i32');
+    const chunk = fn.param(1, 'i32');
+    const [batch, groups, group, groupEnd, rows, depth, padded, out, end] = fn.locals('i32', 9);
+    const arg = (offset: number) => i32.load(args.get(), offset);
+    const panelBytes = GEMM_ROWS * 16;
+    return seq(
+      batch.set(i32.divS(chunk.get(), arg(PanelArgs.chunksPerBatch))),
+      rows.set(arg(PanelArgs.rows)),
+      depth.set(arg(PanelArgs.depth)),
+      padded.set(arg(PanelArgs.depthPadded)),
+      groups.set(i32.divS(i32.add(rows.get(), GEMM_ROWS - 1), GEMM_ROWS)),
+      group.set(i32.mul(i32.remS(chunk.get(), arg(PanelArgs.chunksPerBatch)), arg(PanelArgs.groupsPerChunk))),
+      groupEnd.set(i32.minS(groups.get(), i32.add(group.get(), arg(PanelArgs.groupsPerChunk)))),
+      whileLoop(i32.ltS(group.get(), groupEnd.get()), seq(
+        out.set(i32.add(arg(PanelArgs.target), i32.mul(i32.mul(i32.add(i32.mul(batch.get(), groups.get()), group.get()), padded.get()), panelBytes))),
+        call(
+          packA,
+          i32.add(arg(PanelArgs.source), i32.shl(i32.add(i32.mul(batch.get(), arg(PanelArgs.sourceBatch)), i32.mul(i32.mul(group.get(), GEMM_ROWS), arg(PanelArgs.rowStride))), 2)),
+          i32.shl(arg(PanelArgs.rowStride), 2),
+          i32.shl(arg(PanelArgs.columnStride), 2),
+          i32.minS(GEMM_ROWS, i32.sub(rows.get(), i32.mul(group.get(), GEMM_ROWS))),
+          depth.get(),
+          out.get(),
+        ),
+        end.set(i32.add(out.get(), i32.mul(padded.get(), panelBytes))),
+        out.set(i32.add(out.get(), i32.mul(depth.get(), panelBytes))),
+        whileLoop(i32.ltS(out.get(), end.get()), seq(f32x4.store(out.get(), f32x4.const(0)), out.set(i32.add(out.get(), 16)))),
+        group.set(i32.add(group.get(), 1)),
+      )),
+    );
+  }, true);
+}
+
 /** The bits at `address` when `condition`, else 0 (without reading out of range). */
 function ifThenValue(condition: Expr<'i32'>, address: Expr<'i32'>): Expr<'i32'> {
   return i32.select(i32.load(i32.select(address, 0, condition)), 0, condition);
 }
 
 /**
- * `micro(panel, b, c, ldcBytes, kc, first)`: C[rows × 8] (+)= panel · B strip over `kc` depths.
- * The panel holds broadcast A vectors, 5 per depth; with one row, `panel` points at that row's
- * vector and still steps 5 vectors per depth.
+ * Where the micro-kernel's A values come from: a broadcast panel (5 vectors per depth, the
+ * fast path), or rows of a row-major matrix with a fixed row stride in bytes, broadcast on load.
  */
-function addMicroKernel(module: ModuleBuilder, rows: number, relaxed: boolean): number {
-  return module.function(`gemmMicro${rows}x8`, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
-    const panel = fn.param(0, 'i32');
+export type MicroSource = { kind: 'panel' } | { kind: 'rows'; rowStrideBytes: number };
+
+/**
+ * `micro(a, b, bStride, c, ldcBytes, kc, first)`: C[rows × 8] (+)= A · B over `kc` depths,
+ * where B's 8 columns of depth p are at `b + p * bStride` (32 for a packed strip). With a panel
+ * source, `a` is the panel (with one row: that row's vector, still stepping 5 vectors per depth).
+ */
+export function addMicroKernel(module: ModuleBuilder, rows: number, relaxed: boolean, source: MicroSource = { kind: 'panel' }): number {
+  const name = source.kind === 'panel' ? `gemmMicro${rows}x8` : `gemmMicroRows${rows}x8`;
+  return module.function(name, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
+    const a = fn.param(0, 'i32');
     const b = fn.param(1, 'i32');
-    const c = fn.param(2, 'i32');
-    const ldcBytes = fn.param(3, 'i32');
-    const kc = fn.param(4, 'i32');
-    const first = fn.param(5, 'i32');
+    const bStride = fn.param(2, 'i32');
+    const c = fn.param(3, 'i32');
+    const ldcBytes = fn.param(4, 'i32');
+    const kc = fn.param(5, 'i32');
+    const first = fn.param(6, 'i32');
     const end = fn.local('i32');
     const accumulators = Array.from({ length: rows }, () => [fn.local('v128'), fn.local('v128')] as const);
     const [b0, b1, x] = fn.locals('v128', 3);
     const rowAddress = (r: number) => (r === 0 ? c.get() : i32.add(c.get(), i32.mul(ldcBytes.get(), r)));
+    const loadA = (r: number) => (source.kind === 'panel' ? f32x4.load(a.get(), r * 16) : f32x4.loadSplat(a.get(), r * source.rowStrideBytes));
     return seq(
       ifThen(
         first.get(),
         seq(...accumulators.flatMap(([low, high]) => [low.set(f32x4.const(0)), high.set(f32x4.const(0))])),
         seq(...accumulators.flatMap(([low, high], r) => [low.set(f32x4.load(rowAddress(r))), high.set(f32x4.load(rowAddress(r), 16))])),
       ),
-      end.set(i32.add(b.get(), i32.shl(kc.get(), 5))),
+      end.set(i32.add(b.get(), i32.mul(kc.get(), bStride.get()))),
       whileLoop(i32.ltS(b.get(), end.get()), seq(
         b0.set(f32x4.load(b.get())),
         b1.set(f32x4.load(b.get(), 16)),
         ...accumulators.map(([low, high], r) =>
           seq(
-            x.set(f32x4.load(panel.get(), r * 16)),
+            x.set(loadA(r)),
             low.set(madd(x.get(), b0.get(), low.get(), relaxed)),
             high.set(madd(x.get(), b1.get(), high.get(), relaxed)),
           ),
         ),
-        b.set(i32.add(b.get(), 32)),
-        panel.set(i32.add(panel.get(), GEMM_ROWS * 16)),
+        b.set(i32.add(b.get(), bStride.get())),
+        a.set(i32.add(a.get(), source.kind === 'panel' ? GEMM_ROWS * 16 : 4)),
       )),
       ...accumulators.map(([low, high], r) => seq(f32x4.store(rowAddress(r), low.get()), f32x4.store(rowAddress(r), high.get(), 16))),
     );

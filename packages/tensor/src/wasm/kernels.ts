@@ -1,8 +1,10 @@
 import type { ModuleBuilder } from './builder.js';
+import { addAttentionBackward } from './attention-backward.js';
+import { addAttentionForward } from './attention-forward.js';
 import { addGemm } from './gemm.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB'] as const;
+export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk'] as const;
 /** A chunk runner's export name. */
 export type KernelName = (typeof kernelNames)[number];
 
@@ -16,6 +18,8 @@ export interface KernelOptions {
 
 /** Adds every kernel to `module`; returns the exported chunk runners' names. */
 export function addKernels(module: ModuleBuilder, options: KernelOptions): readonly KernelName[] {
-  addGemm(module, options.relaxed);
+  const gemm = addGemm(module, options.relaxed);
+  addAttentionForward(module, gemm);
+  addAttentionBackward(module, gemm, options.relaxed);
   return kernelNames;
 }

@@ -1,6 +1,8 @@
 import type { CpuFusedKernels, CpuKernels } from '../cpu/cpu-backend.js';
 import { matmulKernel } from '../cpu/matmul.js';
 import type { WasmRuntime } from './runtime.js';
+import { wasmAttentionForward } from './wasm-attention.js';
+import { wasmAttentionBackward } from './wasm-attention-backward.js';
 import { wasmMatmul } from './wasm-matmul.js';
 
 /** Multiply-adds below which the plain JS matmul is faster than copying into wasm memory. */
@@ -15,6 +17,9 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
         return m * k * b.shape[2] < WASM_MATMUL_WORK ? matmulKernel(a, b) : wasmMatmul(runtime, a, b);
       },
     },
-    fused: {},
+    fused: {
+      attentionForward: (args) => wasmAttentionForward(runtime, args),
+      attentionBackward: (args) => wasmAttentionBackward(runtime, args),
+    },
   };
 }

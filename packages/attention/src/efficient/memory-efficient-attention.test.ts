@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DTypeError, Generator, GradientError, ShapeError, getBackend, logicalAnd, randn, tensor, where, withBackend, type Backend, type Tensor } from '@heed/tensor';
+import { BackendError, DTypeError, Generator, GradientError, ShapeError, getBackend, logicalAnd, randn, tensor, where, withBackend, type Backend, type Tensor } from '@heed/tensor';
 import { assertAllclose, gradcheck } from '@heed/tensor/testing';
-import { memoryEfficientAttention } from './index.js';
+import { scaledDotProductAttention } from '../scaled-dot-product-attention.js';
+import { memoryEfficientAttention, slidingWindowPattern, sparseAttention } from './index.js';
 import { backendWithoutFusedKernels, denseAttention, expectSameAttention, leaves, positionMask, randomMask } from './reference.test-helper.js';
 
 const paths: [string, () => Backend][] = [
@@ -84,6 +85,23 @@ describe.each(paths)('memoryEfficientAttention (%s) equals full attention', (_, 
   });
 });
 
+describe('memoryEfficientAttention and sparseAttention against the core scaledDotProductAttention', () => {
+  it('match it with the same bool mask and causal rule (including L > S)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.nat(1000), (queryLength, keyLength, causal, seed) => {
+        const generator = new Generator(seed);
+        const inputs = leaves(generator, [2, 2, queryLength, 4], [2, 2, keyLength, 4], [2, 2, keyLength, 3]);
+        const mask = randomMask(generator, [2, 1, 1, keyLength]);
+        const pattern = slidingWindowPattern({ window: 3 });
+        const local = logicalAnd(mask, pattern.denseMask(queryLength, keyLength));
+        expectSameAttention((q, k, v) => memoryEfficientAttention(q, k, v, { mask, causal }), (q, k, v) => scaledDotProductAttention(q, k, v, { mask, causal }), inputs);
+        expectSameAttention((q, k, v) => sparseAttention(q, k, v, { pattern, mask, causal }), (q, k, v) => scaledDotProductAttention(q, k, v, { mask: local, causal }), inputs);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe('memoryEfficientAttention details', () => {
   it('refuses second-order gradients through the fused kernel rather than giving wrong ones', () => {
     const [query, key, value] = leaves(new Generator(1), [1, 4, 2], [1, 4, 2], [1, 4, 2]);
@@ -101,6 +119,22 @@ describe('memoryEfficientAttention details', () => {
     expect(() => memoryEfficientAttention(query, randn([1, 2, 5, 4]), value)).toThrow(/argument key: expected shape \[1, 2, S, 3\], got \[1, 2, 5, 4\]/);
     expect(() => memoryEfficientAttention(query, key, randn([1, 3, 5, 2]))).toThrow(ShapeError);
     expect(() => memoryEfficientAttention(query, key, value, { blockSize: 0 })).toThrow(/argument blockSize/);
+  });
+
+  it('chooses its implementation: composed on request, fused only where the backend has the kernel', () => {
+    const generator = new Generator(12);
+    const [query, key, value] = leaves(generator, [2, 2, 9, 4], [2, 2, 9, 4], [2, 2, 9, 3]);
+    const mask = randomMask(generator, [2, 1, 9, 9]);
+    expectSameAttention(
+      (q, k, v) => memoryEfficientAttention(q, k, v, { mask, causal: true, implementation: 'composed', blockSize: 4 }),
+      (q, k, v) => memoryEfficientAttention(q, k, v, { mask, causal: true, implementation: 'fused' }),
+      [query, key, value],
+    );
+    withBackend(backendWithoutFusedKernels(), () => {
+      const [q, k, v] = [randn([1, 3, 2]), randn([1, 3, 2]), randn([1, 3, 2])];
+      expect(() => memoryEfficientAttention(q, k, v, { implementation: 'fused' })).toThrow(BackendError);
+      expect(() => memoryEfficientAttention(q, k, v, { implementation: 'fast' as never })).toThrow(/argument implementation/);
+    });
   });
 
   it('gives zeros for empty key sets', () => {

@@ -5,7 +5,7 @@
  *
  * Legend: `B` batch, `H` heads, `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
-import { GradientError, Tensor, concat, isGradEnabled, noGrad, record, zeros, type Backend, type View } from '@heed/tensor';
+import { BackendError, GradientError, Tensor, ValueError, concat, isGradEnabled, noGrad, record, zeros, type Backend, type View } from '@heed/tensor';
 import { prepareAttentionInputs, type AttentionInputs, type DenseAttentionOptions } from './attention-inputs.js';
 import { checkWhole } from './attention-pattern.js';
 import { blockwiseAttention, rowsPerBlock } from './blockwise-attention.js';
@@ -14,8 +14,14 @@ import { blockwiseAttention, rowsPerBlock } from './blockwise-attention.js';
 export interface MemoryEfficientAttentionOptions extends DenseAttentionOptions {
   /** Also return the per-row log-sum-exp (for `attentionWeightsForRows`). */
   returnLogSumExp?: boolean;
-  /** Query rows per block on backends without the fused kernel (default: about 4 M scores per block). */
+  /** Query rows per block of the composed path (default: about 4 M scores per block). */
   blockSize?: number;
+  /**
+   * `'fused'`: the backend's `attentionForward`/`attentionBackward` kernels (a `BackendError` if
+   * it has none); `'composed'`: query blocks of ordinary ops (matmul, softmax), on any backend;
+   * `'auto'` (default): fused when the backend supports it.
+   */
+  implementation?: 'auto' | 'fused' | 'composed';
 }
 
 /** The output and the per-row log-sum-exp of the scores over allowed keys. */
@@ -147,6 +153,7 @@ function fusedAttention(backend: Backend, query: Tensor, key: Tensor, value: Ten
  * @param options.causal - bottom-right causal rule.
  * @param options.window - sliding window (reach `W` or `[before, after]`), never materialised.
  * @param options.returnLogSumExp - return `{ output, logSumExp }` instead of the output.
+ * @param options.implementation - `'auto'` (default), `'fused'` or `'composed'`.
  * @returns `[..., L, Dv]` (or `{ output, logSumExp }`).
  * @example
  * ```ts
@@ -170,7 +177,15 @@ export function memoryEfficientAttention(
   const op = 'memoryEfficientAttention';
   const inputs = prepareAttentionInputs(op, query, key, value, options);
   if (options.blockSize !== undefined) checkWhole(op, 'blockSize', options.blockSize, 1);
+  const implementation = options.implementation ?? 'auto';
+  if (!['auto', 'fused', 'composed'].includes(implementation)) {
+    throw new ValueError(op, 'implementation', `expected 'auto', 'fused' or 'composed', got ${String(implementation)}`);
+  }
   const backend = query.backend;
+  const fused = backend.supports?.('attentionForward') === true && backend.runFused !== undefined && key.backend === backend && value.backend === backend;
+  if (implementation === 'fused' && !fused) {
+    throw new BackendError(op, `the ${backend.name} backend has no fused attentionForward kernel; use implementation 'auto' or 'composed'`);
+  }
   let result: MemoryEfficientAttentionResult;
   if (inputs.queryLength === 0 || inputs.keyLength === 0) {
     const create = { backend };
@@ -178,7 +193,7 @@ export function memoryEfficientAttention(
       output: zeros([...inputs.batch, inputs.queryLength, value.shape[value.rank - 1]], create),
       logSumExp: zeros([...inputs.batch, inputs.queryLength], create).add(-Infinity),
     };
-  } else if (backend.supports?.('attentionForward') && backend.runFused && key.backend === backend && value.backend === backend) {
+  } else if (fused && implementation !== 'composed') {
     result = fusedAttention(backend, query, key, value, inputs);
   } else {
     result = blockwiseAttention(query, key, value, inputs, rowsPerBlock(inputs, options.blockSize));

@@ -128,6 +128,31 @@ export interface FusedKernels<Handle> {
     };
     result: { gradQuery: Handle; gradKey: Handle; gradValue: Handle };
   };
+  /**
+   * One direction of one LSTM layer over a whole sequence, PyTorch's gate order (i, f, g, o),
+   * given the input projection `projected` [T, B, 4H] = x·W_ihᵀ + b_ih (any strides: batch-first
+   * data is a permuted view), `weightHidden` [4H, H] (W_hh), `biasHidden` [4H] or null, and the
+   * initial `hidden`/`cell` [B, H]. `lengths` (B integers in [1, T], or null for all T) marks each
+   * sequence's real steps: padded steps keep the state and output zeros. `reverse` runs from each
+   * sequence's last real step down to step 0. Rows of the [T·B, ·] results are ordered
+   * `t * B + b`, or `b * T + t` with `batchFirst`: `output` (rows of H), the final `hidden` and
+   * `cell` [B, H], and with `saveForBackward` the gate activations `gates` (rows of 4H: i, f, g, o)
+   * and cell states `cells` (rows of H), zeros at padded steps.
+   */
+  lstmSequence: {
+    args: {
+      projected: View<Handle>;
+      weightHidden: View<Handle>;
+      biasHidden: View<Handle> | null;
+      hidden: View<Handle>;
+      cell: View<Handle>;
+      lengths: readonly number[] | null;
+      reverse: boolean;
+      batchFirst: boolean;
+      saveForBackward: boolean;
+    };
+    result: { output: Handle; hidden: Handle; cell: Handle; gates: Handle | null; cells: Handle | null };
+  };
 }
 
 /** Names of the required kernels. */

@@ -6,6 +6,7 @@ import { acquireRuntime, planCpu, precompile, type CpuPlan } from '../wasm/runti
 import { wasmKernels } from '../wasm/wasm-kernels.js';
 import { attentionBackwardKernel, attentionForwardKernel } from './attention.js';
 import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { lstmSequenceKernel } from './lstm.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, reduceKernel, scatterAddKernel, softmaxKernel } from './reduce.js';
 import { allocate, readView } from './strided.js';
@@ -38,6 +39,7 @@ const jsKernels: CpuKernels = {
 const jsFusedKernels: CpuFusedKernels = {
   attentionForward: attentionForwardKernel,
   attentionBackward: attentionBackwardKernel,
+  lstmSequence: lstmSequenceKernel,
 };
 
 /** Options of {@link cpuBackend}. */

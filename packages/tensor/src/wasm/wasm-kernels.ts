@@ -3,6 +3,7 @@ import { matmulKernel } from '../cpu/matmul.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';
+import { wasmLstmSequence } from './wasm-lstm.js';
 import { wasmMatmul } from './wasm-matmul.js';
 
 /** Multiply-adds below which the plain JS matmul is faster than copying into wasm memory. */
@@ -20,6 +21,7 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
     fused: {
       attentionForward: (args) => wasmAttentionForward(runtime, args),
       attentionBackward: (args) => wasmAttentionBackward(runtime, args),
+      lstmSequence: (args) => wasmLstmSequence(runtime, args),
     },
   };
 }

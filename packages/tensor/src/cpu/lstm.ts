@@ -1,0 +1,73 @@
+import type { DataArray, FusedKernels } from '../backend.js';
+import { contiguousData, readView } from './strided.js';
+
+type LstmArgs = FusedKernels<DataArray>['lstmSequence']['args'];
+type LstmResult = { output: Float32Array; hidden: Float32Array; cell: Float32Array; gates: Float32Array | null; cells: Float32Array | null };
+
+/** The logistic sigmoid without overflow for large |x|. */
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** Checks the lengths of a fused recurrent call (1 ≤ length ≤ T), returning them as an Int32Array. */
+export function sequenceLengths(lengths: readonly number[] | null, batch: number, steps: number): Int32Array {
+  const result = new Int32Array(batch).fill(steps);
+  if (lengths) for (let b = 0; b < batch; b++) result[b] = Math.max(0, Math.min(steps, lengths[b]));
+  return result;
+}
+
+/**
+ * The reference LSTM sweep (plain loops, float64 accumulation per gate): for each step, in the
+ * sweep's direction, `gates = projected[t] + h · W_hhᵀ + b_hh`, then PyTorch's cell update.
+ */
+export function lstmSequenceKernel(args: LstmArgs): LstmResult {
+  const [steps, batch, width] = args.projected.shape as [number, number, number];
+  const size = width / 4;
+  const projected = readView(args.projected) as Float32Array;
+  const weight = contiguousData(args.weightHidden) as Float32Array;
+  const bias = args.biasHidden ? (contiguousData(args.biasHidden) as Float32Array) : new Float32Array(width);
+  const h = readView(args.hidden) as Float32Array;
+  const c = readView(args.cell) as Float32Array;
+  const lengths = sequenceLengths(args.lengths, batch, steps);
+  const output = new Float32Array(steps * batch * size);
+  const gates = args.saveForBackward ? new Float32Array(steps * batch * width) : null;
+  const cells = args.saveForBackward ? new Float32Array(steps * batch * size) : null;
+  const pre = new Float64Array(width);
+  const next = new Float32Array(size);
+  for (let s = 0; s < steps; s++) {
+    const t = args.reverse ? steps - 1 - s : s;
+    for (let b = 0; b < batch; b++) {
+      if (t >= lengths[b]) continue;
+      const x = (t * batch + b) * width;
+      const state = b * size;
+      for (let k = 0; k < width; k++) {
+        let total = projected[x + k] + bias[k];
+        const row = k * size;
+        for (let j = 0; j < size; j++) total += h[state + j] * weight[row + j];
+        pre[k] = total;
+      }
+      const row = args.batchFirst ? b * steps + t : t * batch + b;
+      for (let j = 0; j < size; j++) {
+        const i = sigmoid(pre[j]);
+        const f = sigmoid(pre[size + j]);
+        const g = Math.tanh(pre[2 * size + j]);
+        const o = sigmoid(pre[3 * size + j]);
+        const cell = f * c[state + j] + i * g;
+        c[state + j] = cell;
+        next[j] = o * Math.tanh(cell);
+        output[row * size + j] = next[j];
+        if (gates && cells) {
+          gates[row * width + j] = i;
+          gates[row * width + size + j] = f;
+          gates[row * width + 2 * size + j] = g;
+          gates[row * width + 3 * size + j] = o;
+          cells[row * size + j] = cell;
+        }
+      }
+      h.set(next, state);
+    }
+  }
+  return { output, hidden: h, cell: c, gates, cells };
+}

@@ -10,7 +10,7 @@ import { writeArgs } from './wasm-attention.js';
 type LstmArgsOf = FusedKernels<DataArray>['lstmSequence']['args'];
 
 /** Multiply-adds per step from which the sweep splits units over threads (a barrier per step costs a few µs). */
-const PARALLEL_STEP_WORK = 1 << 15;
+const PARALLEL_STEP_WORK = 1 << 17;
 
 /**
  * The fused LSTM sweep on the WebAssembly SIMD kernels (same contract as the JS

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** One vitest run covers every package; each package is a project named after its folder. */
-const packages = ['tensor', 'scoring', 'attention', 'rnn', 'gpu'];
+const packages = ['tensor', 'scoring', 'attention', 'rnn', 'gpu', 'apps/bench'];
 
 export default defineConfig({
   resolve: { conditions: ['@heed/source'] },
@@ -10,8 +10,8 @@ export default defineConfig({
     projects: packages.map((name) => ({
       extends: true,
       test: {
-        name,
-        root: `packages/${name}`,
+        name: name.split('/').pop(),
+        root: name.includes('/') ? name : `packages/${name}`,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         benchmark: { include: ['src/**/*.bench.ts'] },
       },

@@ -1,0 +1,62 @@
+/**
+ * The backends the speed suite can run on: heed's CPU backend and every gpu.js mode that
+ * `@heed/gpu` can start here. A mode that cannot start is reported with the reason it gave.
+ */
+import { cpuBackend, type Backend } from '@heed/tensor';
+import type * as HeedGpu from '@heed/gpu';
+
+/** A backend to measure on, or why it is unavailable. */
+export interface BenchBackend {
+  name: string;
+  backend: Backend | null;
+  reason?: string;
+  /** Release device resources when done. */
+  release(): Promise<void>;
+  /** Waits for queued device work (WebGPU); immediate elsewhere. */
+  flush(): Promise<void>;
+}
+
+/** gpu.js modes in the order @heed/gpu prefers them. */
+export const GPU_MODES = ['webgpu', 'webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'] as const;
+
+/** Expands `--backend` values (`cpu`, `gpu`, `gpu:<mode>`, `all`) into backend names (`cpu`, `gpu:webasm`, …). */
+export function expandBackendNames(requested: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const entry of requested) {
+    if (entry === 'all') names.push('cpu', ...GPU_MODES.map((mode) => `gpu:${mode}`));
+    else if (entry === 'gpu') names.push(...GPU_MODES.map((mode) => `gpu:${mode}`));
+    else names.push(entry);
+  }
+  return [...new Set(names)];
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+}
+
+/** Starts the backend called `name`; never throws (an unavailable one carries its reason). */
+export async function openBackend(name: string): Promise<BenchBackend> {
+  const immediate = (): Promise<void> => Promise.resolve();
+  if (name === 'cpu') return { name, backend: cpuBackend(), release: immediate, flush: immediate };
+  const mode = name.slice('gpu:'.length);
+  let gpu: typeof HeedGpu;
+  try {
+    gpu = await import('@heed/gpu');
+  } catch (error) {
+    return { name, backend: null, reason: `@heed/gpu did not load: ${message(error)}`, release: immediate, flush: immediate };
+  }
+  if (!(gpu.gpuModes as readonly string[]).includes(mode)) {
+    return { name, backend: null, reason: `@heed/gpu has no mode "${mode}"`, release: immediate, flush: immediate };
+  }
+  try {
+    const backend = await gpu.createGpuBackend({ mode: mode as (typeof gpu.gpuModes)[number] });
+    return {
+      name,
+      backend,
+      release: () => backend.destroy(),
+      flush: () => backend.flush(),
+    };
+  } catch (error) {
+    return { name, backend: null, reason: message(error), release: immediate, flush: immediate };
+  }
+}

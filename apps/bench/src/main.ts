@@ -1,0 +1,151 @@
+/**
+ * The bench app's entry point (`npm run bench` at the repository root). Parses flags, starts the
+ * suites in a worker thread, draws progress on stderr, and writes the results JSON, the HTML
+ * report and the charts, also when the run is interrupted with Ctrl-C or a suite fails.
+ */
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { parseArgs, usage, UsageError, type BenchOptions } from './cli/args.js';
+import { Progress, type ProgressTask } from './cli/progress.js';
+import { formatTable } from './cli/table.js';
+import { canCollectGarbage } from './harness/memory.js';
+import { machineInfo, softwareVersions } from './harness/machine.js';
+import { publishedResults } from './report/published.js';
+import { allTables } from './report/tables.js';
+import { writeReport } from './report/write.js';
+import { RESULTS_SCHEMA, type BenchResults } from './results.js';
+import type { WorkerInput, WorkerMessage } from './run/messages.js';
+import { replayProgress } from './run/remote-progress.js';
+
+const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const defaultOutDir = join(appRoot, 'results');
+
+function parseOrExit(argv: string[]): BenchOptions {
+  try {
+    return parseArgs(argv, relative(process.cwd(), defaultOutDir) || '.');
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`heed bench: ${error.message}\n\n${usage(relative(process.cwd(), defaultOutDir))}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** A fresh results object for a run that is about to start. */
+export function newResults(options: BenchOptions, argv: string[]): BenchResults {
+  const notes: string[] = [];
+  if (!canCollectGarbage()) notes.push('Started without --expose-gc: memory figures include garbage not yet collected.');
+  return {
+    schema: RESULTS_SCHEMA,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    durationSeconds: null,
+    command: ['heed-bench', ...argv].join(' '),
+    options: { preset: options.preset, suites: options.suites, backends: options.backends, seed: options.seed },
+    machine: machineInfo(),
+    versions: softwareVersions(),
+    completedSuites: [],
+    published: publishedResults(),
+    errors: [],
+    notes,
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const options = parseOrExit(argv);
+  if (options.help) {
+    process.stdout.write(`${usage(relative(process.cwd(), defaultOutDir))}\n`);
+    return;
+  }
+  const outDir = resolve(options.outDir);
+  const results = newResults(options, argv);
+  const started = performance.now();
+  const progress = new Progress(process.stderr);
+  const tasks = new Map<number, ProgressTask>();
+  const heartbeat = setInterval(() => progress.refresh(), 1000);
+  heartbeat.unref();
+  progress.log(`heed bench (${options.preset}): ${options.suites.join(', ')} → ${outDir}`);
+
+  let finished = false;
+  const finish = (status: BenchResults['status']): number => {
+    if (finished) return 0;
+    finished = true;
+    clearInterval(heartbeat);
+    results.status = status;
+    results.finishedAt = new Date().toISOString();
+    results.durationSeconds = (performance.now() - started) / 1000;
+    const written = writeReport(results, outDir);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    } else {
+      const tables = allTables(results);
+      process.stdout.write(`\n${tables.map(formatTable).join('\n\n')}\n`);
+    }
+    const where = (path: string): string => {
+      const shown = relative(process.cwd(), path);
+      return shown && !shown.startsWith('..') ? shown : path;
+    };
+    progress.log(
+      `\n${status === 'interrupted' ? 'Interrupted: kept what was measured so far.\n' : ''}Results: ${where(written.json)}\nReport:  ${where(written.html)}\nCharts:  ${written.charts.length} SVG files in ${where(join(outDir, 'charts'))}\nTotal time: ${results.durationSeconds.toFixed(1)} s`,
+    );
+    for (const error of results.errors) progress.log(`error in ${error.suite}: ${error.message.split('\n')[0]}`);
+    return status === 'complete' ? 0 : status === 'interrupted' ? 130 : 1;
+  };
+
+  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { options } satisfies WorkerInput, stdout: true });
+  // Libraries print banners from the worker; keep stdout for the tables (or the JSON).
+  worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  let interrupts = 0;
+  let workerFinished = false;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    progress.log('\nCtrl-C: stopping and writing what was measured so far (Ctrl-C again to quit at once)…');
+    const code = finish('interrupted');
+    void worker.terminate().finally(() => process.exit(code));
+  });
+
+  await new Promise<void>((resolvePromise) => {
+    worker.on('message', (message: WorkerMessage) => {
+      if (replayProgress(message, progress, tasks)) return;
+      switch (message.type) {
+        case 'section':
+          (results as unknown as Record<string, unknown>)[message.name] = message.data;
+          break;
+        case 'note':
+          results.notes.push(message.message);
+          break;
+        case 'suite-done':
+          results.completedSuites.push(message.suite);
+          break;
+        case 'suite-error':
+          results.errors.push({ suite: message.suite, message: message.message });
+          progress.log(`suite ${message.suite} failed: ${message.message.split('\n')[0]}`);
+          break;
+        case 'finished':
+          workerFinished = true;
+          resolvePromise();
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      results.errors.push({ suite: 'runner', message: error.stack ?? error.message });
+      resolvePromise();
+    });
+    worker.on('exit', (code) => {
+      if (!workerFinished) results.errors.push({ suite: 'runner', message: `the worker thread exited (code ${code}) before finishing` });
+      resolvePromise();
+    });
+  });
+  if (finished) return;
+  const failed = results.errors.length > 0 && results.completedSuites.length === 0;
+  const code = finish(failed ? 'failed' : 'complete');
+  await worker.terminate();
+  process.exitCode = code;
+}
+
+await main();

@@ -1,0 +1,218 @@
+/**
+ * The tables a run prints (and the HTML report shows), built from the results file only: what
+ * the terminal says is exactly what was measured and saved.
+ */
+import { formatBytes, formatDuration, formatNumber, formatRatio, type Table } from '../cli/table.js';
+import type { BenchResults, GradientResults, LearnResults, PeerResults, SpeedResults } from '../results.js';
+
+function compactRate(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  if (value >= 1e6) return `${formatNumber(value / 1e6)}M`;
+  if (value >= 1e3) return `${formatNumber(value / 1e3)}k`;
+  return formatNumber(value);
+}
+
+/** Speed tables: one per backend and mode, a column per length, then throughput, memory and exponents. */
+export function speedTables(speed: SpeedResults): Table[] {
+  const tables: Table[] = [];
+  const backends = [...new Set(speed.rows.map((row) => row.backend))];
+  for (const backend of backends) {
+    for (const mode of ['forward', 'train'] as const) {
+      const rows = speed.rows.filter((row) => row.backend === backend && row.mode === mode);
+      if (rows.length === 0) continue;
+      const lengths = [...new Set(rows.map((row) => row.length))].sort((a, b) => a - b);
+      const models = [...new Set(rows.map((row) => row.model))];
+      const body = models.map((model) => {
+        const mine = rows.filter((row) => row.model === model);
+        const measured = mine.filter((row) => row.medianMs !== null).sort((a, b) => a.length - b.length);
+        const last = measured.at(-1);
+        const fit = (figure: 'time' | 'memory'): string => {
+          const found = speed.fits.find((entry) => entry.backend === backend && entry.model === model && entry.mode === mode && entry.figure === figure);
+          return found ? formatNumber(found.exponent, 2) : '—';
+        };
+        return [
+          model,
+          ...lengths.map((length) => {
+            const row = mine.find((entry) => entry.length === length);
+            if (!row) return '';
+            return row.medianMs === null ? 'skip' : formatDuration(row.medianMs);
+          }),
+          last ? `${compactRate(last.tokensPerSecond)} @${last.length}` : '—',
+          last ? formatBytes(last.peakRssBytes) : '—',
+          fit('time'),
+          fit('memory'),
+        ];
+      });
+      const skipped = rows.filter((row) => row.skipped).map((row) => `${row.model} @${row.length}: ${row.skipped}`);
+      tables.push({
+        title: `Speed and memory: ${mode === 'forward' ? 'forward' : 'training step (forward + backward)'}, backend ${backend}, batch ${speed.batch}, d = ${speed.width}`,
+        columns: [
+          { header: 'model' },
+          ...lengths.map((length) => ({ header: `L=${length}`, align: 'right' as const })),
+          { header: 'tokens/s', align: 'right' },
+          { header: 'peak mem', align: 'right' },
+          { header: 'time exp', align: 'right' },
+          { header: 'mem exp', align: 'right' },
+        ],
+        rows: body,
+        notes: [
+          'Median time per call. Peak memory: highest resident set size above the level before the call, at the largest length measured.',
+          'Exponents: least-squares slope of log(time or memory) against log(length) over the largest lengths (2 ≈ quadratic, 1 ≈ linear).',
+          ...skipped.slice(0, 8),
+        ],
+      });
+    }
+  }
+  const unavailable = speed.backends.filter((backend) => !backend.available);
+  if (unavailable.length > 0) {
+    tables.push({
+      title: 'Speed and memory: backends skipped',
+      columns: [{ header: 'backend' }, { header: 'reason' }],
+      rows: unavailable.map((backend) => [backend.name, backend.reason ?? 'unavailable']),
+    });
+  }
+  return tables;
+}
+
+/** One table per task: a row per model, a column per length, and the baseline row. */
+export function learnTables(learn: LearnResults): Table[] {
+  return learn.tasks.map((task) => {
+    const rows = learn.rows.filter((row) => row.task === task.name);
+    const models = [...new Set(rows.map((row) => row.model))];
+    const higherIsBetter = task.metric === 'accuracy';
+    const format = (value: number): string => (higherIsBetter ? `${(value * 100).toFixed(1)}%` : formatNumber(value));
+    const body = models.map((model) => {
+      const mine = rows.filter((row) => row.model === model);
+      const seconds = mine.reduce((total, row) => total + row.seconds, 0);
+      return [
+        model,
+        String(mine[0]?.parameters ?? '—'),
+        ...task.lengths.map((length) => {
+          const row = mine.find((entry) => entry.length === length);
+          if (!row) return '';
+          return `${format(row.score)}${row.beatsBaseline ? ' ✓' : ''}`;
+        }),
+        String(mine[0]?.steps ?? '—'),
+        `${seconds.toFixed(1)} s`,
+      ];
+    });
+    body.push([
+      'baseline',
+      '0',
+      ...task.lengths.map((length) => {
+        const baseline = task.baselines.find((entry) => entry.length === length);
+        return baseline ? format(baseline.score) : '';
+      }),
+      '—',
+      '—',
+    ]);
+    return {
+      title: `Learning: ${task.title}, ${higherIsBetter ? 'accuracy on the answers (higher is better)' : 'MSE (lower is better)'}`,
+      columns: [
+        { header: 'model' },
+        { header: 'params', align: 'right' },
+        ...task.lengths.map((length) => ({ header: `T=${length}`, align: 'right' as const })),
+        { header: 'steps', align: 'right' },
+        { header: 'train time', align: 'right' },
+      ],
+      rows: body,
+      notes: [
+        `Baseline: ${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences. ✓ = beats it by a clear margin.`,
+        `Source: ${task.source}.`,
+      ],
+    };
+  });
+}
+
+/** Gradient norms at a few distances, at initialisation and after training. */
+export function gradientTable(gradients: GradientResults): Table {
+  const maxDistance = Math.max(...gradients.rows.map((row) => row.norms.length - 1), 0);
+  const distances = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512].filter((distance) => distance <= maxDistance);
+  if (!distances.includes(maxDistance)) distances.push(maxDistance);
+  return {
+    title: `Gradient flow: ‖∂loss(last step)/∂x_t‖ by distance from the last step (${gradients.task}, T = ${gradients.length})`,
+    columns: [
+      { header: 'model' },
+      { header: 'stage' },
+      ...distances.map((distance) => ({ header: `d=${distance}`, align: 'right' as const })),
+      { header: `far/near`, align: 'right' },
+    ],
+    rows: gradients.rows.map((row) => {
+      const near = row.norms[0];
+      const far = row.norms[row.norms.length - 1];
+      return [
+        row.model,
+        row.stage === 'init' ? 'init' : `trained (${row.steps} steps)`,
+        ...distances.map((distance) => formatNumber(row.norms[distance], 2)),
+        near > 0 ? formatNumber(far / near, 2) : '—',
+      ];
+    }),
+    notes: ['far/near: the norm at the first position over the norm at the last; a tiny value means the earliest inputs barely move the loss.'],
+  };
+}
+
+/** Peer timings per workload, and heed's speed-up against each. */
+export function peerTables(peers: PeerResults): Table[] {
+  const tables: Table[] = [];
+  const workloads = [...new Set(peers.rows.map((row) => row.workload))];
+  const rows: string[][] = [];
+  for (const workload of workloads) {
+    const mine = peers.rows.filter((row) => row.workload === workload);
+    const heed = mine.filter((row) => row.library === 'heed' && row.medianMs !== null);
+    const bestHeed = heed.length ? Math.min(...heed.map((row) => row.medianMs ?? Infinity)) : null;
+    for (const row of mine) {
+      const speedup = bestHeed !== null && row.medianMs !== null && row.library !== 'heed' ? row.medianMs / bestHeed : null;
+      rows.push([
+        workload,
+        row.variant ? `${row.library} (${row.variant})` : row.library,
+        row.medianMs === null ? `skipped: ${row.skipped ?? ''}` : `${formatDuration(row.medianMs)}${row.note ? ' (1 run)' : ''}`,
+        row.flops && row.medianMs ? formatNumber(row.flops / (row.medianMs * 1e6), 3) : '',
+        row.library === 'heed' ? '' : formatRatio(speedup),
+        row.maxRelativeDifference === undefined || row.maxRelativeDifference === null ? '' : formatNumber(row.maxRelativeDifference, 2),
+      ]);
+    }
+  }
+  tables.push({
+    title: 'Peers: the same work in other JavaScript libraries, in this run',
+    columns: [
+      { header: 'workload' },
+      { header: 'library' },
+      { header: 'median', align: 'right' },
+      { header: 'GFLOP/s', align: 'right' },
+      { header: 'heed speed-up', align: 'right' },
+      { header: 'max rel diff', align: 'right' },
+    ],
+    rows,
+    notes: [
+      'heed speed-up = peer time / heed time (above 1: heed is faster). Max rel diff: largest |peer − heed| / max|heed| over the outputs, checking both computed the same thing.',
+      ...peers.libraries.filter((library) => !library.available).map((library) => `${library.name} skipped: ${library.reason ?? 'unavailable'}`),
+    ],
+  });
+  if (peers.targets.length > 0) {
+    tables.push({
+      title: 'Issue 8 targets (CPU speed), measured in this run',
+      columns: [{ header: 'target' }, { header: 'measured', align: 'right' }, { header: 'goal', align: 'right' }, { header: 'met' }, { header: 'detail' }],
+      notes: peers.targetSizes
+        ? ['Measured at issue 8\'s sizes.']
+        : ['Quick preset: attention, LSTM and training ran at smaller sizes than issue 8 names (L = 4096, T = 1024), so these ratios are indicative; `--full` (or `--full --suite peers`) measures the target sizes.'],
+      rows: peers.targets.map((target) => [
+        target.description,
+        target.measured === null ? '—' : `${formatNumber(target.measured)} ${target.unit}`,
+        `${formatNumber(target.target)} ${target.unit}`,
+        target.met === null ? 'n/a' : target.met ? 'yes' : 'MISSED',
+        target.detail,
+      ]),
+    });
+  }
+  return tables;
+}
+
+/** Every table of a results file, in report order. */
+export function allTables(results: BenchResults): Table[] {
+  return [
+    ...(results.speed ? speedTables(results.speed) : []),
+    ...(results.learn ? learnTables(results.learn) : []),
+    ...(results.gradients && results.gradients.rows.length > 0 ? [gradientTable(results.gradients)] : []),
+    ...(results.peers ? peerTables(results.peers) : []),
+  ];
+}

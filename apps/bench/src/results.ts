@@ -1,0 +1,185 @@
+/**
+ * The results file's shape (`results.json`). Every figure the report shows comes from here, and
+ * everything here was measured in the run that wrote it (the `published` section aside, which is
+ * quoted and marked so).
+ */
+import type { BenchOptions, SuiteName } from './cli/args.js';
+import type { PowerLawFit } from './harness/fit.js';
+import type { MachineInfo } from './harness/machine.js';
+import type { PublishedResult } from './report/published.js';
+
+/** Version of this file's layout. */
+export const RESULTS_SCHEMA = 'heed-bench/1';
+
+/** A backend the speed suite tried, and why it was skipped when it was. */
+export interface BackendStatus {
+  name: string;
+  available: boolean;
+  reason?: string;
+}
+
+/** One speed/memory measurement. Times in ms, memory in bytes. */
+export interface SpeedRow {
+  backend: string;
+  model: string;
+  mode: 'forward' | 'train';
+  length: number;
+  batch: number;
+  width: number;
+  medianMs: number | null;
+  minMs: number | null;
+  samplesMs: number[];
+  tokensPerSecond: number | null;
+  peakRssBytes: number | null;
+  arrayBufferBytes: number | null;
+  /** The only sample was the warm-up run (a slow call). */
+  includesWarmup?: boolean;
+  /** Why this size was not measured (budget, memory, unsupported). */
+  skipped?: string;
+}
+
+/** A fitted scaling exponent for one model, mode and figure. */
+export interface SpeedFit extends PowerLawFit {
+  backend: string;
+  model: string;
+  mode: 'forward' | 'train';
+  figure: 'time' | 'memory';
+}
+
+/** The speed and memory suite. */
+export interface SpeedResults {
+  width: number;
+  batch: number;
+  lengths: number[];
+  backends: BackendStatus[];
+  models: { name: string; description: string; parameters: number }[];
+  rows: SpeedRow[];
+  fits: SpeedFit[];
+  notes: string[];
+}
+
+/** One trained model on one task at one length. */
+export interface LearnRow {
+  task: string;
+  length: number;
+  model: string;
+  parameters: number;
+  metric: 'accuracy' | 'mse';
+  score: number;
+  baseline: number;
+  baselineName: string;
+  /** Whether the score beats the baseline by the task's margin. */
+  beatsBaseline: boolean;
+  steps: number;
+  seconds: number;
+  finalLoss: number;
+  /** Training loss every few steps. */
+  lossCurve: { step: number; loss: number }[];
+  seed: number;
+}
+
+/** The learning suite. */
+export interface LearnResults {
+  config: {
+    steps: number;
+    batch: number;
+    learningRate: number;
+    evaluationSize: number;
+    gradientClip: number;
+    targetParameters: number;
+  };
+  tasks: { name: string; title: string; source: string; metric: 'accuracy' | 'mse'; lengths: number[]; baselines: { length: number; name: string; score: number; extra?: { name: string; value: number } }[] }[];
+  models: { name: string; description: string }[];
+  rows: LearnRow[];
+  notes: string[];
+}
+
+/** Gradient norms ‖∂loss/∂x_t‖ by distance from the last position (index 0 = the last position). */
+export interface GradientRow {
+  model: string;
+  stage: 'init' | 'trained';
+  task: string;
+  length: number;
+  norms: number[];
+  /** Trained-from-scratch steps behind the `trained` curve. */
+  steps: number;
+}
+
+/** The gradient-flow suite. */
+export interface GradientResults {
+  task: string;
+  length: number;
+  rows: GradientRow[];
+  notes: string[];
+}
+
+/** One peer (or heed) measurement of a workload. */
+export interface PeerRow {
+  workload: string;
+  library: string;
+  variant: string;
+  medianMs: number | null;
+  samplesMs: number[];
+  /** Work per run in floating-point operations, where defined (matmul). */
+  flops?: number;
+  peakRssBytes?: number | null;
+  /** Largest relative difference from heed's output on the same inputs (checks both did the same work). */
+  maxRelativeDifference?: number | null;
+  /** How it was measured when not the usual way (e.g. a single timed run). */
+  note?: string;
+  skipped?: string;
+}
+
+/** heed against one peer on one workload: how many times faster heed is (>1 = heed faster). */
+export interface PeerRatio {
+  workload: string;
+  peer: string;
+  heedMs: number;
+  peerMs: number;
+  speedup: number;
+}
+
+/** One of issue 8's targets, measured. */
+export interface TargetCheck {
+  id: string;
+  description: string;
+  measured: number | null;
+  target: number;
+  unit: string;
+  met: boolean | null;
+  detail: string;
+}
+
+/** The peers suite. */
+export interface PeerResults {
+  workloads: { name: string; description: string }[];
+  libraries: { name: string; version: string | null; available: boolean; reason?: string }[];
+  rows: PeerRow[];
+  ratios: PeerRatio[];
+  targets: TargetCheck[];
+  /** Whether the workloads ran at issue 8's sizes (matmul 1024, attention L = 4096, LSTM T = 1024). */
+  targetSizes: boolean;
+  notes: string[];
+}
+
+/** The whole results file. */
+export interface BenchResults {
+  schema: typeof RESULTS_SCHEMA;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  command: string;
+  options: Pick<BenchOptions, 'preset' | 'suites' | 'backends' | 'seed'>;
+  machine: MachineInfo;
+  versions: Record<string, string | null>;
+  /** Which suites finished; an interrupted run lists the ones that did. */
+  completedSuites: SuiteName[];
+  speed?: SpeedResults;
+  learn?: LearnResults;
+  gradients?: GradientResults;
+  peers?: PeerResults;
+  published: PublishedResult[];
+  errors: { suite: string; message: string }[];
+  notes: string[];
+}

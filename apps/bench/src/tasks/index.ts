@@ -1,0 +1,6 @@
+export * from './task.js';
+export * from './baselines.js';
+export { copyMemoryTask, type CopyMemoryOptions } from './copy-memory.js';
+export { addingProblemTask } from './adding-problem.js';
+export { associativeRecallTask, type AssociativeRecallOptions } from './associative-recall.js';
+export { selectiveCopyingTask, type SelectiveCopyingOptions } from './selective-copying.js';

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SUITES, UsageError, parseArgs, usage } from '../src/cli/args.js';
+
+describe('parseArgs', () => {
+  it('defaults to a quick run of every suite on every backend', () => {
+    const options = parseArgs([], 'results');
+    expect(options).toMatchObject({ preset: 'quick', suites: [...SUITES], backends: ['all'], outDir: 'results', json: false, help: false });
+  });
+
+  it('reads presets, suites, backends, output folder, seed and json', () => {
+    const options = parseArgs(['--full', '--suite', 'peers,speed', '--backend=cpu,gpu:webasm', '--out', '/tmp/run', '--seed', '7', '--json'], 'results');
+    expect(options.preset).toBe('full');
+    expect(options.suites).toEqual(['speed', 'peers']); // always in run order
+    expect(options.backends).toEqual(['cpu', 'gpu:webasm']);
+    expect(options.outDir).toBe('/tmp/run');
+    expect(options.seed).toBe(7);
+    expect(options.json).toBe(true);
+  });
+
+  it('skips the separator pnpm forwards and accepts repeated --suite', () => {
+    expect(parseArgs(['--', '--suite', 'learn', '--suite', 'gradients'], 'r').suites).toEqual(['learn', 'gradients']);
+    expect(parseArgs(['--suite', 'all'], 'r').suites).toEqual([...SUITES]);
+  });
+
+  it('recognises --help and -h', () => {
+    expect(parseArgs(['--help'], 'r').help).toBe(true);
+    expect(parseArgs(['-h'], 'r').help).toBe(true);
+    expect(usage('results')).toContain('--suite');
+  });
+
+  it.each([
+    [['--bogus'], /unknown flag --bogus/],
+    [['stray'], /unexpected argument "stray"/],
+    [['--suite', 'nope'], /unknown suite "nope"/],
+    [['--suite'], /--suite needs a value/],
+    [['--out', '--json'], /--out needs a value/],
+    [['--backend', 'tpu'], /unknown backend "tpu"/],
+    [['--seed', '-3'], /non-negative integer/],
+    [['--seed', '1.5'], /non-negative integer/],
+    [['--quick', '--full'], /exclusive/],
+    [['--json=yes'], /takes no value/],
+  ])('rejects %j with a usage error', (argv, pattern) => {
+    expect(() => parseArgs(argv, 'r')).toThrow(UsageError);
+    expect(() => parseArgs(argv, 'r')).toThrow(pattern);
+  });
+});

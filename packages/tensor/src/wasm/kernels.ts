@@ -3,9 +3,10 @@ import { addAttentionBackward } from './attention-backward.js';
 import { addAttentionForward } from './attention-forward.js';
 import { addGemm } from './gemm.js';
 import { addLstm } from './lstm.js';
+import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk'] as const;
+export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'softmaxChunk'] as const;
 /** A chunk runner's export name. */
 export type KernelName = (typeof kernelNames)[number];
 
@@ -23,5 +24,6 @@ export function addKernels(module: ModuleBuilder, options: KernelOptions): reado
   addAttentionForward(module, gemm);
   addAttentionBackward(module, gemm, options.relaxed);
   addLstm(module, gemm, options.threads);
+  addSoftmax(module);
   return kernelNames;
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /** One vitest run covers every package; each package is a project named after its folder. */
@@ -11,7 +12,8 @@ export default defineConfig({
       extends: true,
       test: {
         name: name.split('/').pop(),
-        root: name.includes('/') ? name : `packages/${name}`,
+        // Absolute, so `pnpm --filter <package> test` (vitest started in the package folder) finds the files.
+        root: fileURLToPath(new URL(name.includes('/') ? `./${name}/` : `./packages/${name}/`, import.meta.url)),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         benchmark: { include: ['src/**/*.bench.ts'] },
       },

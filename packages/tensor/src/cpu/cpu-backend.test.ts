@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withBackend } from '../backend-registry.js';
 import { matmul } from '../ops/matmul.js';
@@ -63,5 +68,38 @@ describe('cpuBackend options and info', () => {
         return matmul(randn([3, 70, 90], { generator }), randn([90, 110], { generator })).dataSync();
       });
     expect(run(configurations[2][1])).toEqual(run(configurations[1][1]));
+  });
+});
+
+describe.skipIf(!features.simd || !features.sharedMemory)('cpu backend worker threads', () => {
+  it('never keep Node alive: a script that used them exits without close()', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'heed-threads-'));
+    const script = join(directory, 'uses-threads.mts');
+    const source = pathToFileURL(fileURLToPath(new URL('../index.ts', import.meta.url))).href;
+    writeFileSync(
+      script,
+      `import { cpuBackend, randn, matmul, withBackend } from ${JSON.stringify(source)};
+const backend = cpuBackend({ threads: 2 });
+withBackend(backend, () => matmul(randn([256, 256]), randn([256, 256])).dataSync());
+await new Promise((resolve) => setTimeout(resolve, 300));
+withBackend(backend, () => matmul(randn([256, 256]), randn([256, 256])).dataSync());
+console.log('done', backend.info.threads);
+`,
+    );
+    const started = Date.now();
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000, cwd: fileURLToPath(new URL('../../', import.meta.url)) });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('done 2');
+    expect(result.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('stop on close() and start again on the next parallel kernel', async () => {
+    const backend = cpuBackend({ threads: 2 });
+    const product = () => withBackend(backend, () => matmul(randn([128, 300], { generator: new Generator(1) }), randn([300, 200], { generator: new Generator(2) })).dataSync());
+    const before = product();
+    await backend.close();
+    expect(product()).toEqual(before);
+    await backend.close();
   });
 });

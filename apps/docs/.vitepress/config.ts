@@ -10,6 +10,7 @@ const markdownItKatex = ((markdownItKatexModule as unknown as { default?: typeof
 
 const base = process.env.DOCS_BASE ?? '/';
 const repository = 'https://github.com/heed-js/heed';
+const isolationHeaders = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** The API sidebar that `scripts/api.mjs` (TypeDoc) writes; absent until the API pages are generated. */
 function apiSidebar(): DefaultTheme.SidebarItem[] {
@@ -50,6 +51,10 @@ export default defineConfig({
     resolve: { conditions: ['@heed/source'] },
     ssr: { noExternal: [/^@heed\//], resolve: { conditions: ['@heed/source'], externalConditions: ['@heed/source'] } },
     build: { chunkSizeWarningLimit: 2000 },
+    // Cross-origin isolation gives the page SharedArrayBuffer, so heed's WebAssembly kernels can
+    // use worker threads in the demos (static hosts need the same two headers to get threads).
+    server: { headers: isolationHeaders },
+    preview: { headers: isolationHeaders },
   },
   locales: {
     root: {

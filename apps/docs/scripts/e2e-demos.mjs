@@ -45,6 +45,24 @@ async function readGradientRows(demo) {
 }
 
 const checks = {
+  async 'backend-switch'(demo) {
+    const rows = await demo.locator('tr[data-backend]').evaluateAll((cells) =>
+      cells.map((row) => ({ id: row.dataset.backend, available: row.dataset.available === 'true', ms: Number(row.dataset.ms), difference: Number(row.dataset.difference), text: row.innerText })),
+    );
+    assert(rows.length >= 3, `only ${rows.length} backends listed`);
+    const reference = rows.find((row) => row.id === 'cpu-js');
+    assert(reference?.available && reference.ms > 0, `the JavaScript CPU backend did not run: ${reference?.text}`);
+    for (const row of rows) {
+      if (row.available) {
+        assert(Number.isFinite(row.ms) && row.ms > 0, `${row.id}: no timing`);
+        assert(Number.isFinite(row.difference) && row.difference < 1e-3, `${row.id}: differs from the CPU by ${row.difference}`);
+      } else {
+        assert(/:\s*\S/.test(row.text.split('\t').at(-1) ?? row.text), `${row.id}: unavailable without a reason: ${row.text}`);
+      }
+    }
+    const summary = rows.map((row) => `${row.id} ${row.available ? `${row.ms.toFixed(1)} ms` : 'unavailable'}`).join(', ');
+    return summary;
+  },
   async 'bench-report'(demo) {
     const charts = Number(await demo.getAttribute('data-charts'));
     const svgs = await demo.locator('.chart svg').count();

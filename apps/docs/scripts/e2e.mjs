@@ -134,7 +134,7 @@ try {
     try {
       const response = await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
       if (!response || response.status() !== 200) throw new Error(`HTTP ${response?.status()}`);
-      const heading = await page.locator('h1').first().textContent({ timeout: 5000 });
+      const heading = await page.locator('h1').first().textContent({ timeout: 60_000 });
       if (!heading?.trim()) throw new Error('the page has no heading');
       const language = await page.getAttribute('html', 'lang');
       const wanted = path.startsWith('/zh/') ? 'zh-CN' : 'en-US';

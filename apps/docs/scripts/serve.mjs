@@ -18,6 +18,12 @@ const types = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * Cross-origin isolation, so that SharedArrayBuffer exists and heed's WebAssembly kernels can use
+ * worker threads (every resource of the site is same-origin, so nothing is blocked).
+ */
+export const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 /** Serves `root` on 127.0.0.1; resolves to `{ url, close() }`. */
 export function serveStatic(root, port = 0) {
   const server = createServer((request, response) => {
@@ -30,7 +36,7 @@ export function serveStatic(root, port = 0) {
       createReadStream(join(root, '404.html')).on('error', () => response.end('not found')).pipe(response);
       return;
     }
-    response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+    response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', ...isolation });
     createReadStream(file).pipe(response);
   });
   return new Promise((resolve) => {

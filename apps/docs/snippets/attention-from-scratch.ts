@@ -10,11 +10,11 @@ const scores = query.matmul(keys.transpose(0, 1)); // [1, 3]: how well each key 
 const weights = scores.softmax(-1); //                [1, 3]: positive, and the row sums to 1
 const context = weights.matmul(values); //            [1, 2]: the weighted sum of the values
 
-console.log(`scores  ${scores}`);
-console.log(`weights ${weights}`);
-console.log(`context ${context}`);
+console.log(`scores  ${scores.toString()}`);
+console.log(`weights ${weights.toString()}`);
+console.log(`context ${context.toString()}`);
 
 // Output:
-// scores  tensor([[1, 0, 1]], shape=[1, 3], dtype=float32)
+// scores  tensor([[1.0000, 0.0000, 1.0000]], shape=[1, 3], dtype=float32)
 // weights tensor([[0.4223, 0.1554, 0.4223]], shape=[1, 3], dtype=float32)
 // context tensor([[6.3348, 3.6652]], shape=[1, 2], dtype=float32)

@@ -27,20 +27,20 @@ console.log(`memory-efficient vs full: max |difference| below 1e-5: ${maxDiffere
 
 // It can still show the weights of chosen rows, recomputed from the saved log-sum-exp.
 const rows = attentionWeightsForRows(query, key, { rows: [0, L - 1], causal: true, logSumExp });
-console.log(`weights of two rows: ${rows.shape}, every row sums to 1: ${maxDifference(rows.sum(-1), rows.sum(-1).onesLike()) < 1e-5}`);
+console.log(`weights of two rows: [${rows.shape.join(', ')}], every row sums to 1: ${maxDifference(rows.sum(-1), rows.sum(-1).onesLike()) < 1e-5}`);
 
 // Local (sliding-window) attention: each query sees its 64 predecessors only.
 const pattern = slidingWindowPattern({ window: [64, 0] });
 const local = sparseAttention(query, key, value, { pattern, causal: true });
 const cost = sparseAttentionCost(pattern, L);
-console.log(`local attention: ${local.shape}, ${cost.allowedPairs} of ${L * L} query–key pairs`);
+console.log(`local attention: [${local.shape.join(', ')}], ${cost.allowedPairs} of ${L * L} query–key pairs`);
 
 // Linear attention (Katharopoulos et al.): φ(q)·(Σ φ(k) vᵀ), never forming the [L, L] matrix.
 const linear = linearAttention(query, key, value, { causal: true });
-console.log(`linear attention: ${linear.shape} (an approximation: it is a different model)`);
+console.log(`linear attention: [${linear.shape.join(', ')}] (an approximation: it is a different model)`);
 
 // Output:
 // memory-efficient vs full: max |difference| below 1e-5: true
-// weights of two rows: 1,2,2,1024, every row sums to 1: true
-// local attention: 1,2,1024,16, 64480 of 1048576 query–key pairs
-// linear attention: 1,2,1024,16 (an approximation: it is a different model)
+// weights of two rows: [1, 2, 2, 1024], every row sums to 1: true
+// local attention: [1, 2, 1024, 16], 64480 of 1048576 query–key pairs
+// linear attention: [1, 2, 1024, 16] (an approximation: it is a different model)

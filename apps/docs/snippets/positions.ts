@@ -16,11 +16,11 @@ const withPositionsSwapped = selfAttention(swapped.add(encoding)).output.toArray
 console.log(`with positions, permuted: ${JSON.stringify(withPositions[0]) === JSON.stringify(withPositionsSwapped[1])}`);
 
 // ALiBi (Press et al.): no embeddings, a per-head penalty proportional to the distance.
-console.log(`ALiBi slopes for 4 heads: ${alibiSlopes(4)}`);
-console.log(`head 0 bias, last query: ${(alibiBias(4, 4).toArray() as number[][][])[0]?.[3]}`);
+console.log(`ALiBi slopes for 4 heads: ${alibiSlopes(4).join(', ')}`);
+console.log(`head 0 bias, last query: ${(alibiBias(4, 4).toArray() as number[][][])[0]?.[3]?.join(', ')}`);
 
 // Output:
 // same outputs, permuted: true
 // with positions, permuted: false
-// ALiBi slopes for 4 heads: 0.25,0.0625,0.015625,0.00390625
-// head 0 bias, last query: -0.75,-0.5,-0.25,0
+// ALiBi slopes for 4 heads: 0.25, 0.0625, 0.015625, 0.00390625
+// head 0 bias, last query: -0.75, -0.5, -0.25, 0

@@ -11,9 +11,9 @@ const features = randn([1, 1, frames, 32], { generator }); // [B, H, T, D]: e.g.
 const pattern = slidingWindowPattern({ window: [25, 25] });
 const encoded = sparseAttention(features, features, features, { pattern });
 const { allowedPairs } = sparseAttentionCost(pattern, frames);
-console.log(`encoded ${encoded.shape}`);
+console.log(`encoded [${encoded.shape.join(', ')}]`);
 console.log(`pairs scored: ${allowedPairs} instead of ${frames * frames} (${((100 * allowedPairs) / (frames * frames)).toFixed(1)}%)`);
 
 // Output:
-// encoded 1,1,2000,32
+// encoded [1, 1, 2000, 32]
 // pairs scored: 101350 instead of 4000000 (2.5%)

@@ -22,12 +22,12 @@ for (let step = 1; step <= 40; step++) {
 const source = tensor([[0, 1, 2, 3, 4]], { dtype: 'int32' }); // "abcde"
 const { logits, weights } = noGrad(() => model.forward(source, length));
 const decoded = (logits.argmax(-1).toArray() as number[][])[0]?.map((index) => letters[index]).join('');
-console.log(`alignment ${weights.shape} (one row of weights over the source per output letter)`);
+console.log(`alignment [${weights.shape.join(', ')}] (one row of weights over the source per output letter)`);
 console.log(`abcde → ${decoded} after 40 steps`);
 
 // Output:
 // step 1: loss 2.108
 // ≈ step 20: loss 1.293
 // ≈ step 40: loss 0.606
-// alignment 1,5,5 (one row of weights over the source per output letter)
+// alignment [1, 5, 5] (one row of weights over the source per output letter)
 // abcde → … after 40 steps

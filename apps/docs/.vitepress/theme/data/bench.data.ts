@@ -69,7 +69,7 @@ export default defineLoader({
     const options = (results.options ?? {}) as { preset?: string };
     return {
       available: true,
-      status: String(results.status ?? 'unknown'),
+      status: typeof results.status === 'string' ? results.status : 'unknown',
       startedAt: typeof results.startedAt === 'string' ? results.startedAt : undefined,
       durationSeconds: typeof results.durationSeconds === 'number' ? results.durationSeconds : null,
       command: typeof results.command === 'string' ? results.command : undefined,

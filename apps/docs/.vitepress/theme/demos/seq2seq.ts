@@ -83,21 +83,52 @@ export async function trainReversal(options: TrainOptions): Promise<TrainResult>
   });
 }
 
+/** Row or column labels for `count` positions: the tokens, then `</s>` for the end-of-sequence steps. */
+function labels(tokens: readonly string[], count: number, what: string): string[] {
+  if (count < tokens.length) throw new Error(`${count} ${what} weights for ${tokens.length} tokens`);
+  return Array.from({ length: count }, (_, index) => tokens[index] ?? '</s>');
+}
+
+function checkWeights(weights: unknown, rows: number | null): number[][] {
+  if (!Array.isArray(weights) || weights.length === 0) throw new Error('the alignment has no weights');
+  const columns = Array.isArray(weights[0]) ? weights[0].length : -1;
+  for (const row of weights as unknown[]) {
+    if (!Array.isArray(row) || row.length !== columns || row.some((value) => typeof value !== 'number' || !Number.isFinite(value))) {
+      throw new Error('the weights must be rows of finite numbers, all of the same length');
+    }
+  }
+  if (rows !== null && weights.length !== rows) throw new Error(`expected ${rows} rows of weights, got ${weights.length}`);
+  return weights as number[][];
+}
+
 /**
- * Reads an alignment JSON: `{ source: string[], target: string[], weights: number[][] }` (rows =
- * target tokens), or `{ alignments: [...] }` / an array of them (the first is used). Throws with
- * a readable message when the file has another shape.
+ * Reads alignment JSON files. Two shapes are understood:
+ * - `{ source: string[], target: string[], weights: number[][] }` (rows = target tokens), alone,
+ *   in an array, or under `alignments`;
+ * - the file `packages/rnn/examples/dates.ts --out=FILE` writes: `{ examples: [{ source, target,
+ *   prediction, alignment }] }` with strings of characters (rows = the predicted characters, plus
+ *   end-of-sequence steps).
+ * Returns every alignment in the file; throws with a readable message on any other shape.
  */
-export function parseAlignment(json: unknown): Alignment {
-  const first = Array.isArray(json) ? json[0] : typeof json === 'object' && json !== null && 'alignments' in json && Array.isArray(json.alignments) ? json.alignments[0] : json;
-  const candidate = first as Partial<Alignment> | undefined;
-  const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
-  if (!candidate || !strings(candidate.source) || !strings(candidate.target) || !Array.isArray(candidate.weights)) {
-    throw new Error('expected { source: string[], target: string[], weights: number[][] }');
-  }
-  const { source, target, weights } = candidate;
-  if (weights.length !== target.length || weights.some((row) => !Array.isArray(row) || row.length !== source.length || row.some((value) => typeof value !== 'number' || !Number.isFinite(value)))) {
-    throw new Error(`weights must be ${target.length} rows (target tokens) of ${source.length} finite numbers (source tokens)`);
-  }
-  return { source, target, weights };
+export function parseAlignments(json: unknown): Alignment[] {
+  const record = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const list: unknown[] = Array.isArray(json) ? json : Array.isArray(record.examples) ? record.examples : Array.isArray(record.alignments) ? record.alignments : [json];
+  if (list.length === 0) throw new Error('the file holds no alignments');
+  return list.map((item, index) => {
+    const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    try {
+      if (typeof entry.source === 'string' && Array.isArray(entry.alignment)) {
+        const weights = checkWeights(entry.alignment, null);
+        const output = typeof entry.prediction === 'string' ? entry.prediction : typeof entry.target === 'string' ? entry.target : '';
+        return { source: labels([...entry.source], weights[0]?.length ?? 0, 'source'), target: labels([...output], weights.length, 'target'), weights };
+      }
+      const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((token) => typeof token === 'string');
+      if (!strings(entry.source) || !strings(entry.target)) throw new Error('expected { source: string[], target: string[], weights: number[][] } or the rnn dates example\'s file');
+      const weights = checkWeights(entry.weights, entry.target.length);
+      if ((weights[0]?.length ?? 0) !== entry.source.length) throw new Error(`each row needs ${entry.source.length} weights (one per source token)`);
+      return { source: entry.source, target: entry.target, weights };
+    } catch (error) {
+      throw new Error(`alignment ${index + 1}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 }

@@ -307,7 +307,8 @@ class UnionPattern extends AttentionPattern {
       keyLength,
       allows: (row, column) => rules.some((rule) => rule.allows(row, column)),
       spans: (row) => rules.flatMap((rule) => rule.spans(row)),
-      rowClass: (row) => rules.reduce((combined, rule) => combined * 1_000_003 + rule.rowClass(row), 0) % 2 ** 40,
+      // Rows share a class only if they do in every pattern (a collision costs padding, never correctness).
+      rowClass: (row) => rules.reduce((combined, rule) => (combined * 1_000_003 + rule.rowClass(row)) % 2 ** 32, 0),
     };
   }
 }

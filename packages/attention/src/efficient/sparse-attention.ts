@@ -164,7 +164,8 @@ export function sparseAttention(query: Tensor, key: Tensor, value: Tensor, optio
  *
  * @example
  * ```ts
- * sparseAttentionCost(slidingWindowPattern({ window: 128 }), 4096); // { allowedPairs: 1040128, computedPairs: … }
+ * const { allowedPairs, computedPairs } = sparseAttentionCost(slidingWindowPattern({ window: 128 }), 4096);
+ * // allowedPairs = 1028224 (255 keys per query, fewer at the edges) of 4096² = 16777216
  * ```
  */
 export function sparseAttentionCost(

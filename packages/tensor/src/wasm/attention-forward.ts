@@ -221,12 +221,18 @@ export function addAttentionForward(module: ModuleBuilder, gemm: GemmFunctions):
             f32x4.store(vectorAt(maxima, index.get()), maximum.get()),
           )),
           // Oᵀ = Oᵀ · correction + Vᵀ · Pᵀ.
-          forLoop(index, 0, valueRows.get(), 1,
-            forLoop(strip, 0, vectors.get(), 1, seq(
-              address.set(i32.add(accumulator.get(), i32.shl(i32.add(i32.mul(index.get(), QUERY_BLOCK), i32.shl(strip.get(), 2)), 2))),
-              f32x4.store(address.get(), f32x4.mul(f32x4.load(address.get()), f32x4.load(vectorAt(corrections, strip.get())))),
+          // (Columns whose maxima did not move keep a correction of exactly 1 and are skipped.)
+          forLoop(strip, 0, vectors.get(), 1, seq(
+            value.set(f32x4.load(vectorAt(corrections, strip.get()))),
+            ifThen(i32.eqz(f32x4.allTrue(f32x4.eq(value.get(), f32x4.const(1)))), seq(
+              address.set(vectorAt(accumulator, strip.get())),
+              end.set(i32.add(address.get(), i32.mul(valueRows.get(), QUERY_BLOCK * 4))),
+              whileLoop(i32.ltS(address.get(), end.get()), seq(
+                f32x4.store(address.get(), f32x4.mul(f32x4.load(address.get()), value.get())),
+                address.set(i32.add(address.get(), QUERY_BLOCK * 4)),
+              )),
             )),
-          ),
+          )),
           forLoop(index, 0, i32.divS(valueRows.get(), GEMM_ROWS), 1,
             forLoop(strip, 0, strips.get(), 1,
               call(gemm.micro, i32.add(valuePanel(index.get()), i32.mul(key0.get(), GEMM_ROWS * 16)), i32.add(scores.get(), i32.shl(strip.get(), 5)), QUERY_BLOCK * 4,

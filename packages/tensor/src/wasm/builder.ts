@@ -171,6 +171,8 @@ export const f32x4 = {
   /** Bitwise `mask ? a : b`. */
   bitselect: (a: V128, b: V128, mask: V128): V128 => expr('v128', a.code, b.code, mask.code, simd(0x52)),
   anyTrue: (a: V128): I32 => expr('i32', a.code, simd(0x53)),
+  /** 1 when every i32 lane is non-zero (e.g. every lane of a comparison held). */
+  allTrue: (a: V128): I32 => expr('i32', a.code, simd(0xa3)),
   /** Widens the low four bytes to four u32 lanes. */
   widenBytes: (a: V128): V128 => expr('v128', a.code, simd(0x89), simd(0xa9)),
   floor: vectorUnary(0x68),

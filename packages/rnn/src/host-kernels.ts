@@ -1,139 +1,71 @@
-// Float32Array kernels for the recurrent sweeps: the per-step products with `weight_hh` and the
-// accumulation of its gradient. Rows are addressed through an index list, so padded sequences
-// (inactive rows) cost nothing. Sums run in doubles (JavaScript numbers) and are stored as float32.
+// Host-array helpers for the recurrent sweeps: matrix products on a CPU backend's kernels (the
+// WebAssembly SIMD ones where the engine has them), a transpose, and a stable sigmoid.
+import { cpuBackend, type Backend, type View } from '@heed/tensor';
+
+let sharedCpu: Backend | null = null;
 
 /**
- * `output[row, j] = bias[j] + Σ_k input[row, k] · matrix[j, k]` for each `row` in `rows[0..count)`.
- * `matrix` is [J, K] row-major; input rows start at `row · K`, output rows at `row · J`.
- * Dot-product form, four rows at a time, so each matrix element loaded feeds four sums.
+ * The backend that multiplies host Float32Arrays: `backend` itself when it is a CPU backend
+ * (whose handles are Float32Arrays), otherwise one CPU backend shared by all sweeps.
  */
-export function multiplyRowsTransposed(
-  matrix: Float32Array,
-  rowsOut: number,
-  depth: number,
-  bias: Float32Array | null,
-  input: Float32Array,
-  output: Float32Array,
-  rows: Int32Array,
-  count: number,
-): void {
-  let index = 0;
-  for (; index + 4 <= count; index += 4) {
-    const in0 = rows[index] * depth;
-    const in1 = rows[index + 1] * depth;
-    const in2 = rows[index + 2] * depth;
-    const in3 = rows[index + 3] * depth;
-    const out0 = rows[index] * rowsOut;
-    const out1 = rows[index + 1] * rowsOut;
-    const out2 = rows[index + 2] * rowsOut;
-    const out3 = rows[index + 3] * rowsOut;
-    for (let j = 0; j < rowsOut; j++) {
-      const base = bias === null ? 0 : bias[j];
-      let sum0 = base;
-      let sum1 = base;
-      let sum2 = base;
-      let sum3 = base;
-      const m = j * depth;
-      for (let k = 0; k < depth; k++) {
-        const weight = matrix[m + k];
-        sum0 += input[in0 + k] * weight;
-        sum1 += input[in1 + k] * weight;
-        sum2 += input[in2 + k] * weight;
-        sum3 += input[in3 + k] * weight;
-      }
-      output[out0 + j] = sum0;
-      output[out1 + j] = sum1;
-      output[out2 + j] = sum2;
-      output[out3 + j] = sum3;
-    }
-  }
-  for (; index < count; index++) {
-    const in0 = rows[index] * depth;
-    const out0 = rows[index] * rowsOut;
-    let j = 0;
-    for (; j + 4 <= rowsOut; j += 4) {
-      let sum0 = bias === null ? 0 : bias[j];
-      let sum1 = bias === null ? 0 : bias[j + 1];
-      let sum2 = bias === null ? 0 : bias[j + 2];
-      let sum3 = bias === null ? 0 : bias[j + 3];
-      const m0 = j * depth;
-      const m1 = m0 + depth;
-      const m2 = m1 + depth;
-      const m3 = m2 + depth;
-      for (let k = 0; k < depth; k++) {
-        const value = input[in0 + k];
-        sum0 += value * matrix[m0 + k];
-        sum1 += value * matrix[m1 + k];
-        sum2 += value * matrix[m2 + k];
-        sum3 += value * matrix[m3 + k];
-      }
-      output[out0 + j] = sum0;
-      output[out0 + j + 1] = sum1;
-      output[out0 + j + 2] = sum2;
-      output[out0 + j + 3] = sum3;
-    }
-    for (; j < rowsOut; j++) {
-      let sum = bias === null ? 0 : bias[j];
-      const m = j * depth;
-      for (let k = 0; k < depth; k++) sum += input[in0 + k] * matrix[m + k];
-      output[out0 + j] = sum;
-    }
-  }
+export function hostBackend(backend: Backend): Backend {
+  if (backend.name === 'cpu') return backend;
+  sharedCpu ??= cpuBackend();
+  return sharedCpu;
+}
+
+/** A host matrix: `rows × columns` elements, row-major, or stored transposed (`columns × rows`). */
+export interface HostMatrix {
+  data: Float32Array;
+  rows: number;
+  columns: number;
+  /** The array holds the transpose, [columns, rows] row-major. */
+  transposed?: boolean;
+}
+
+function viewOf(matrix: HostMatrix): View {
+  const { data, rows, columns, transposed } = matrix;
+  return {
+    handle: data,
+    dtype: 'float32',
+    shape: [1, rows, columns],
+    strides: transposed ? [0, 1, rows] : [0, columns, 1],
+    offset: 0,
+  };
+}
+
+/** `left · right` as a new row-major Float32Array [left.rows, right.columns], on `backend`'s matmul kernel. */
+export function hostMatmul(backend: Backend, left: HostMatrix, right: HostMatrix): Float32Array {
+  return backend.run('matmul', { a: viewOf(left), b: viewOf(right) }) as Float32Array;
 }
 
 /**
- * `target[j, k] += Σ_row left[row, j] · right[row, k]` over `rows[0..count)`: the gradient of a
- * weight from a batch of output gradients (`left`, rows of J) and inputs (`right`, rows of K).
+ * `Σ_r left[r, ·]ᵀ right[r, ·]` over `rows` rows, [J, K] for `left` [rows, J] and `right`
+ * [rows, K]: the gradient of a weight from output gradients and inputs. Runs in blocks of rows
+ * so that no single product stages more than a few megabytes.
  */
-export function addOuterProducts(
-  target: Float32Array,
-  rowsOut: number,
-  depth: number,
-  left: Float32Array,
-  right: Float32Array,
-  rows: Int32Array,
-  count: number,
-): void {
-  let index = 0;
-  for (; index + 4 <= count; index += 4) {
-    const l0 = rows[index] * rowsOut;
-    const l1 = rows[index + 1] * rowsOut;
-    const l2 = rows[index + 2] * rowsOut;
-    const l3 = rows[index + 3] * rowsOut;
-    const r0 = rows[index] * depth;
-    const r1 = rows[index + 1] * depth;
-    const r2 = rows[index + 2] * depth;
-    const r3 = rows[index + 3] * depth;
-    for (let j = 0; j < rowsOut; j++) {
-      const a0 = left[l0 + j];
-      const a1 = left[l1 + j];
-      const a2 = left[l2 + j];
-      const a3 = left[l3 + j];
-      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
-      const t = j * depth;
-      for (let k = 0; k < depth; k++) {
-        target[t + k] += a0 * right[r0 + k] + a1 * right[r1 + k] + a2 * right[r2 + k] + a3 * right[r3 + k];
-      }
-    }
+export function hostOuterSum(backend: Backend, left: Float32Array, right: Float32Array, rows: number, leftWidth: number, rightWidth: number): Float32Array {
+  const block = Math.max(64, Math.floor((1 << 21) / Math.max(leftWidth, rightWidth)));
+  let total: Float32Array | null = null;
+  for (let start = 0; start < rows; start += block) {
+    const count = Math.min(block, rows - start);
+    const part = hostMatmul(
+      backend,
+      { data: left.subarray(start * leftWidth, (start + count) * leftWidth), rows: leftWidth, columns: count, transposed: true },
+      { data: right.subarray(start * rightWidth, (start + count) * rightWidth), rows: count, columns: rightWidth },
+    );
+    if (total === null) total = part;
+    else for (let index = 0; index < part.length; index++) total[index] += part[index];
   }
-  for (; index < count; index++) {
-    const l0 = rows[index] * rowsOut;
-    const r0 = rows[index] * depth;
-    for (let j = 0; j < rowsOut; j++) {
-      const a0 = left[l0 + j];
-      if (a0 === 0) continue;
-      const t = j * depth;
-      for (let k = 0; k < depth; k++) target[t + k] += a0 * right[r0 + k];
-    }
-  }
+  return total ?? new Float32Array(leftWidth * rightWidth);
 }
 
-/** `matrix` [J, K] transposed into a new [K, J] array. */
-export function transposed(matrix: Float32Array, rowsIn: number, columns: number): Float32Array {
-  const out = new Float32Array(rowsIn * columns);
-  for (let j = 0; j < rowsIn; j++) {
+/** `matrix` [rows, columns] transposed into a new [columns, rows] array. */
+export function transposed(matrix: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(rows * columns);
+  for (let j = 0; j < rows; j++) {
     const source = j * columns;
-    for (let k = 0; k < columns; k++) out[k * rowsIn + j] = matrix[source + k];
+    for (let k = 0; k < columns; k++) out[k * rows + j] = matrix[source + k];
   }
   return out;
 }

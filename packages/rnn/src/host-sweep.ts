@@ -1,13 +1,17 @@
 // One direction of one recurrent layer over a whole sequence, on host Float32Arrays: the fast
-// path of `recurrentSweep` (see sweep.ts). The forward saves only what backpropagation through
-// time needs (the gate activations, and the cell states of an LSTM); the backward walks the
-// steps in reverse, and accumulates the gradient of `weight_hh` once at the end, four rows at a
-// time across steps and sequences.
-import { addOuterProducts, multiplyRowsTransposed, sigmoid, transposed } from './host-kernels.js';
+// path of `recurrentSweep` (see sweep.ts). Each step is one matrix product with `weight_hh` for
+// all gates and sequences (on the CPU backend's matmul kernel) plus the gate math in plain
+// loops. The forward saves only what backpropagation through time needs (gate activations, and
+// an LSTM's cell states); the backward walks the steps in reverse and computes the gradient of
+// `weight_hh` once at the end, as one product over all steps.
+import type { Backend } from '@heed/tensor';
+import { hostMatmul, hostOuterSum, sigmoid, transposed } from './host-kernels.js';
 import { gateCount, type RecurrentMode } from './recurrent-step.js';
 
 /** A sweep's sizes and inputs. Row `(t, b)` of a [T, B, ·] or [B, T, ·] array is {@link rowOf}. */
 export interface HostSweepProblem {
+  /** The CPU backend whose matmul kernel runs the per-step products. */
+  backend: Backend;
   mode: RecurrentMode;
   steps: number;
   batch: number;
@@ -74,20 +78,22 @@ function isFirstStep(problem: HostSweepProblem, t: number, b: number): boolean {
  * `keepForBackward` saves gate activations for {@link hostSweepBackward}.
  */
 export function hostSweepForward(problem: HostSweepProblem, output: Float32Array, keepForBackward: boolean): HostSweepState {
-  const { mode, steps, batch, hidden: size, projected, weightHh, biasHh } = problem;
+  const { backend, mode, steps, batch, hidden: size, projected, biasHh } = problem;
   const width = gateCount(mode) * size;
+  const weightT = { data: transposed(problem.weightHh, width, size), rows: size, columns: width };
+  const bias = biasHh ?? new Float32Array(width);
   const h = problem.h0.slice();
   const c = mode === 'lstm' ? (problem.c0 ?? new Float32Array(batch * size)).slice() : null;
   const totalRows = steps * batch;
   const gates = keepForBackward && (mode === 'lstm' || mode === 'gru') ? new Float32Array(totalRows * 4 * size) : null;
   const cells = keepForBackward && mode === 'lstm' ? new Float32Array(totalRows * size) : null;
-  const hiddenPart = new Float32Array(batch * width);
   const rows = new Int32Array(batch);
   for (let s = 0; s < steps; s++) {
     const t = problem.reverse ? steps - 1 - s : s;
     const count = activeRows(problem, t, rows);
     if (count === 0) continue;
-    multiplyRowsTransposed(weightHh, width, size, biasHh, h, hiddenPart, rows, count);
+    // h · weight_hhᵀ for every sequence (rows of finished ones are computed and ignored).
+    const hiddenPart = hostMatmul(backend, { data: h, rows: batch, columns: size }, weightT);
     for (let index = 0; index < count; index++) {
       const b = rows[index];
       const row = rowOf(problem, t, b);
@@ -98,10 +104,10 @@ export function hostSweepForward(problem: HostSweepProblem, output: Float32Array
       if (mode === 'lstm') {
         const saved = row * 4 * size;
         for (let j = 0; j < size; j++) {
-          const i = sigmoid(projected[x + j] + hiddenPart[part + j]);
-          const f = sigmoid(projected[x + size + j] + hiddenPart[part + size + j]);
-          const g = Math.tanh(projected[x + 2 * size + j] + hiddenPart[part + 2 * size + j]);
-          const o = sigmoid(projected[x + 3 * size + j] + hiddenPart[part + 3 * size + j]);
+          const i = sigmoid(projected[x + j] + hiddenPart[part + j] + bias[j]);
+          const f = sigmoid(projected[x + size + j] + hiddenPart[part + size + j] + bias[size + j]);
+          const g = Math.tanh(projected[x + 2 * size + j] + hiddenPart[part + 2 * size + j] + bias[2 * size + j]);
+          const o = sigmoid(projected[x + 3 * size + j] + hiddenPart[part + 3 * size + j] + bias[3 * size + j]);
           const cell = f * c![state + j] + i * g;
           const value = o * Math.tanh(cell);
           c![state + j] = cell;
@@ -118,9 +124,9 @@ export function hostSweepForward(problem: HostSweepProblem, output: Float32Array
       } else if (mode === 'gru') {
         const saved = row * 4 * size;
         for (let j = 0; j < size; j++) {
-          const r = sigmoid(projected[x + j] + hiddenPart[part + j]);
-          const z = sigmoid(projected[x + size + j] + hiddenPart[part + size + j]);
-          const hiddenN = hiddenPart[part + 2 * size + j];
+          const r = sigmoid(projected[x + j] + hiddenPart[part + j] + bias[j]);
+          const z = sigmoid(projected[x + size + j] + hiddenPart[part + size + j] + bias[size + j]);
+          const hiddenN = hiddenPart[part + 2 * size + j] + bias[2 * size + j];
           const n = Math.tanh(projected[x + 2 * size + j] + r * hiddenN);
           const value = n + z * (h[state + j] - n);
           h[state + j] = value;
@@ -135,7 +141,7 @@ export function hostSweepForward(problem: HostSweepProblem, output: Float32Array
       } else {
         const relu = mode === 'rnn_relu';
         for (let j = 0; j < size; j++) {
-          const pre = projected[x + j] + hiddenPart[part + j];
+          const pre = projected[x + j] + hiddenPart[part + j] + bias[j];
           const value = relu ? (pre > 0 ? pre : 0) : Math.tanh(pre);
           h[state + j] = value;
           output[out + j] = value;
@@ -159,22 +165,20 @@ export function hostSweepBackward(
   gradCN: Float32Array | null,
   needWeights: boolean,
 ): HostSweepGradients {
-  const { mode, steps, batch, hidden: size, weightHh, h0, c0 } = problem;
+  const { backend, mode, steps, batch, hidden: size, h0, c0 } = problem;
   const { output, gates, cells } = state;
   const width = gateCount(mode) * size;
   const totalRows = steps * batch;
   const gradProjected = new Float32Array(totalRows * width);
   // The gradient of `W_hh h + b_hh` differs from that of `projected` only for a GRU's n gate.
   const gradHidden = mode === 'gru' ? new Float32Array(totalRows * width) : gradProjected;
+  // The state each real step started from (zero rows at padded steps), for weight_hh's gradient.
   const previous = needWeights ? new Float32Array(totalRows * size) : null;
-  const allRows = needWeights ? new Int32Array(totalRows) : null;
-  let allCount = 0;
   const dh = gradHN ? gradHN.slice() : new Float32Array(batch * size);
   const dc = mode === 'lstm' ? (gradCN ? gradCN.slice() : new Float32Array(batch * size)) : null;
   const direct = mode === 'gru' ? new Float32Array(batch * size) : null;
   const stepGrad = new Float32Array(batch * width);
-  const stepHidden = new Float32Array(batch * size);
-  const weightT = transposed(weightHh, width, size);
+  const weight = { data: problem.weightHh, rows: width, columns: size };
   const rows = new Int32Array(batch);
   for (let s = steps - 1; s >= 0; s--) {
     const t = problem.reverse ? steps - 1 - s : s;
@@ -187,10 +191,7 @@ export function hostSweepBackward(
       const previousRow = first ? -1 : rowOf(problem, problem.reverse ? t + 1 : t - 1, b);
       const hSource = first ? h0 : output;
       const hOffset = first ? b * size : previousRow * size;
-      if (previous !== null) {
-        previous.set(hSource.subarray(hOffset, hOffset + size), row * size);
-        allRows![allCount++] = row;
-      }
+      if (previous !== null) previous.set(hSource.subarray(hOffset, hOffset + size), row * size);
       const state0 = b * size;
       const out = row * size;
       const x = row * width;
@@ -238,7 +239,8 @@ export function hostSweepBackward(
         }
       }
     }
-    multiplyRowsTransposed(weightT, size, width, null, stepGrad, stepHidden, rows, count);
+    // d/dh of W_hh h for every sequence (rows of finished ones are computed and ignored).
+    const stepHidden = hostMatmul(backend, { data: stepGrad, rows: batch, columns: width }, weight);
     for (let index = 0; index < count; index++) {
       const state0 = rows[index] * size;
       for (let j = 0; j < size; j++) dh[state0 + j] = stepHidden[state0 + j] + (direct === null ? 0 : direct[state0 + j]);
@@ -247,11 +249,10 @@ export function hostSweepBackward(
   let gradWeight: Float32Array | null = null;
   let gradBias: Float32Array | null = null;
   if (previous !== null) {
-    gradWeight = new Float32Array(width * size);
-    addOuterProducts(gradWeight, width, size, gradHidden, previous, allRows!, allCount);
+    gradWeight = hostOuterSum(backend, gradHidden, previous, totalRows, width, size);
     gradBias = new Float32Array(width);
-    for (let index = 0; index < allCount; index++) {
-      const x = allRows![index] * width;
+    for (let row = 0; row < totalRows; row++) {
+      const x = row * width;
       for (let j = 0; j < width; j++) gradBias[j] += gradHidden[x + j];
     }
   }

@@ -17,3 +17,16 @@ export { RNNBase, type RecurrentForwardOptions, type RecurrentLayerOptions } fro
 export { recurrent, parameterName, type RecurrentOptions, type RecurrentResult, type SequenceLengths } from './recurrent.js';
 export { recurrentStep, gateCount, type RecurrentMode, type RecurrentState } from './recurrent-step.js';
 export type { RecurrentImplementation } from './sweep.js';
+export { Seq2Seq, padSequences, type Seq2SeqForwardOptions, type Seq2SeqOptions, type Seq2SeqOutput } from './seq2seq.js';
+export {
+  AttentionDecoder,
+  makeRecurrentLayer,
+  type AttentionDecoderOptions,
+  type AttentionStyle,
+  type DecoderAttentionOptions,
+  type DecoderState,
+  type DecoderStep,
+  type EncodedSource,
+  type RecurrentCellKind,
+} from './attention-decoder.js';
+export { beamSearch, greedySearch, type BeamSearchOptions, type SearchOptions, type SearchTokens, type Seq2SeqHypothesis } from './search.js';

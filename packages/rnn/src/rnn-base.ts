@@ -89,6 +89,12 @@ export abstract class RNNBase extends Module {
     }
   }
 
+  /**
+   * Runs the whole sequence (see each subclass): `input` [T, B, I] or [B, T, I] → `output`, `hN`
+   * and, for an LSTM, `cN`. `c0` is for LSTMs only.
+   */
+  abstract forward(input: Tensor, options?: RecurrentForwardOptions & { c0?: Tensor | null }): RecurrentResult;
+
   /** 2 when bidirectional, else 1. */
   get directions(): number {
     return this.bidirectional ? 2 : 1;

@@ -1,6 +1,7 @@
 import { isGradEnabled, record, type Tensor } from '@heed/tensor';
 import { composedSweep } from './composed-sweep.js';
 import { fromHost, readHost } from './host-data.js';
+import { hostBackend } from './host-kernels.js';
 import { hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
 import { unpack, type SweepResult } from './packed-result.js';
 import type { RecurrentMode } from './recurrent-step.js';
@@ -50,6 +51,7 @@ function hostSweep(inputs: SweepInputs): SweepResult {
   const lstm = mode === 'lstm';
   const backend = projected.backend;
   const problem: HostSweepProblem = {
+    backend: hostBackend(backend),
     mode,
     steps,
     batch,

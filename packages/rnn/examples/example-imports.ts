@@ -1,0 +1,3 @@
+// The examples import heed through the published package names, like any user would.
+export { Adam, Generator, clipGradNorm, crossEntropy, manualSeed, saveSafetensors } from '@heed/tensor';
+export type { ScoreName } from '@heed/scoring';

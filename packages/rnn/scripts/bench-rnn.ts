@@ -1,0 +1,93 @@
+// Forward and forward+backward time of RNN, LSTM and GRU layers on the CPU backend, at hidden
+// 128 and input 128, for batch 1 and 16 and T = 128, 1024, 4096 (the figures of issue 4).
+//
+//   node --conditions=@heed/source --import tsx packages/rnn/scripts/bench-rnn.ts [options]
+//     --quick                  T = 128 and 1024 only
+//     --steps=128,1024         time steps to run
+//     --batches=1,16           batch sizes to run
+//     --implementation=host    host (default), composed, or both (composed only up to T = 1024)
+//     --json=out.json          also write the rows as JSON
+//
+// Each figure is the median of several runs after one warm-up run (fewer runs for long inputs).
+// "forward" runs under noGrad (inference); "fwd+bwd" runs with every parameter requiring grad
+// and backpropagates sum(output · seed) + sum(hN · seed) through time.
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Generator, noGrad, randn, type Tensor } from '@heed/tensor';
+import { GRU, LSTM, RNN, type RecurrentImplementation } from '../src/index.js';
+
+const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
+const list = (value: string | undefined, fallback: number[]): number[] => (value ? value.split(',').map(Number) : fallback);
+const quick = process.argv.includes('--quick');
+const stepsList = list(argument('steps'), quick ? [128, 1024] : [128, 1024, 4096]);
+const batches = list(argument('batches'), [1, 16]);
+const implementations: RecurrentImplementation[] =
+  argument('implementation') === 'both' ? ['host', 'composed'] : [(argument('implementation') as RecurrentImplementation | undefined) ?? 'host'];
+const size = 128;
+
+type Layer = RNN | LSTM | GRU;
+const kinds: [string, () => Layer][] = [
+  ['RNN', () => new RNN(size, size, { generator: new Generator(1) })],
+  ['LSTM', () => new LSTM(size, size, { generator: new Generator(1) })],
+  ['GRU', () => new GRU(size, size, { generator: new Generator(1) })],
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function time(fn: () => void, runs: number): number {
+  fn();
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const start = performance.now();
+    fn();
+    samples.push(performance.now() - start);
+  }
+  return median(samples);
+}
+
+interface Row {
+  layer: string;
+  implementation: RecurrentImplementation;
+  batch: number;
+  steps: number;
+  forwardMs: number;
+  forwardBackwardMs: number;
+}
+
+const rows: Row[] = [];
+console.log(`heed @heed/rnn benchmark: hidden ${size}, input ${size}, CPU backend, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+console.log('layer | impl     |  B |    T | forward ms | fwd+bwd ms | µs/step fwd | µs/step fwd+bwd');
+console.log('----- | -------- | -- | ---- | ---------- | ---------- | ----------- | ---------------');
+for (const implementation of implementations) {
+  for (const [name, make] of kinds) {
+    for (const batch of batches) {
+      for (const steps of stepsList) {
+        if (implementation === 'composed' && steps > 1024) continue;
+        const layer = make();
+        layer.implementation = implementation;
+        const generator = new Generator(2);
+        const x = randn([steps, batch, size], { generator });
+        const seedOutput = randn([steps, batch, size], { generator });
+        const seedState = randn([1, batch, size], { generator });
+        const work = steps * batch;
+        const runs = work <= 2048 ? 7 : work <= 20000 ? 3 : 1;
+        const forwardMs = time(() => void noGrad(() => layer.forward(x).output.dataSync()), runs);
+        const forwardBackwardMs = time(() => {
+          layer.zeroGrad();
+          const { output, hN }: { output: Tensor; hN: Tensor } = layer.forward(x);
+          output.mul(seedOutput).sum().add(hN.mul(seedState).sum()).backward();
+        }, runs);
+        rows.push({ layer: name, implementation, batch, steps, forwardMs, forwardBackwardMs });
+        const cell = (value: number, width: number, digits = 1): string => value.toFixed(digits).padStart(width);
+        console.log(
+          `${name.padEnd(5)} | ${implementation.padEnd(8)} | ${String(batch).padStart(2)} | ${String(steps).padStart(4)} | ${cell(forwardMs, 10)} | ${cell(forwardBackwardMs, 10)} | ${cell((forwardMs * 1000) / steps, 11)} | ${cell((forwardBackwardMs * 1000) / steps, 15)}`,
+        );
+      }
+    }
+  }
+}
+const out = argument('json');
+if (out) writeFileSync(out, JSON.stringify({ size, node: process.version, cpu: cpus()[0]?.model, rows }, null, 2));

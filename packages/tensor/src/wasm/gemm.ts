@@ -84,6 +84,8 @@ export interface GemmFunctions {
   micro: number;
   /** The same on a 1 × 8 tile. */
   microOne: number;
+  /** One row × 32 columns (see {@link addWideMicroKernel}). */
+  wide: number;
   /** `(a, rowStrideBytes, columnStrideBytes, rows, kc, out)`: broadcast panel of ≤ 5 rows. */
   packA: number;
 }
@@ -153,7 +155,7 @@ export function addGemm(module: ModuleBuilder, relaxed: boolean): GemmFunctions 
       )),
     );
   }, true);
-  return { micro, microOne, packA };
+  return { micro, microOne, packA, wide: addWideMicroKernel(module, relaxed) };
 }
 
 /**
@@ -271,6 +273,41 @@ function addPackPanels(module: ModuleBuilder, packA: number): void {
 /** The bits at `address` when `condition`, else 0 (without reading out of range). */
 function ifThenValue(condition: Expr<'i32'>, address: Expr<'i32'>): Expr<'i32'> {
   return i32.select(i32.load(i32.select(address, 0, condition)), 0, condition);
+}
+
+/**
+ * `wide(a, b, bStride, c, first, kc)`-style kernel with one row and 32 columns (8 vectors):
+ * `(panelLane, b, bStride, c, ldcBytes, kc, first)` like the others, for one row of a broadcast
+ * panel against 32 consecutive columns of B, with the B vectors folded into the multiplies so
+ * 8 accumulators fit the registers. It serves the rows a 5-row tile leaves over (and batch 1).
+ */
+export function addWideMicroKernel(module: ModuleBuilder, relaxed: boolean): number {
+  return module.function('gemmMicro1x32', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
+    const a = fn.param(0, 'i32');
+    const b = fn.param(1, 'i32');
+    const bStride = fn.param(2, 'i32');
+    const c = fn.param(3, 'i32');
+    const kc = fn.param(5, 'i32');
+    const first = fn.param(6, 'i32');
+    const end = fn.local('i32');
+    const accumulators = fn.locals('v128', 8);
+    const x = fn.local('v128');
+    return seq(
+      ifThen(
+        first.get(),
+        seq(...accumulators.map((accumulator) => accumulator.set(f32x4.const(0)))),
+        seq(...accumulators.map((accumulator, v) => accumulator.set(f32x4.load(c.get(), v * 16)))),
+      ),
+      end.set(i32.add(b.get(), i32.mul(kc.get(), bStride.get()))),
+      whileLoop(i32.ltS(b.get(), end.get()), seq(
+        x.set(f32x4.load(a.get())),
+        ...accumulators.map((accumulator, v) => accumulator.set(madd(x.get(), f32x4.load(b.get(), v * 16), accumulator.get(), relaxed))),
+        b.set(i32.add(b.get(), bStride.get())),
+        a.set(i32.add(a.get(), GEMM_ROWS * 16)),
+      )),
+      ...accumulators.map((accumulator, v) => f32x4.store(c.get(), accumulator.get(), v * 16)),
+    );
+  });
 }
 
 /**

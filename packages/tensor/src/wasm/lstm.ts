@@ -6,7 +6,8 @@ import { Control } from './worker-source.js';
 /**
  * Byte offsets of the LSTM job's arguments (i32 words). Layouts (floats, H8 = H rounded up to 8):
  * `projected` [T][B][4][H8] (x·W_ihᵀ + b_ih, in time order, not sweep order); `bias` [4][H8];
- * `weights` W_hhᵀ in strips of 8 units, ordered (unit group u, gate k): [H8 / 8][4][H][8];
+ * `weights` W_hhᵀ in wide strips of 8 units × 4 gates: [H8 / 8][H][4 × 8], column k·8 + c of
+ * strip u holding gate k of unit 8u + c;
  * `panels` two buffers of h as broadcast panels [ceil(B / 5)][H][5 × 4]; `hidden`, `cell` [B][H8];
  * `lengths` [B] (i32); `output`, `cells` [rows][H8] and `gates` [rows][4][H8], where row =
  * `t * B + b`, or `b * T + t` with `batchFirst`; `gates` is 0 when not saved.
@@ -103,7 +104,7 @@ export function addLstm(module: ModuleBuilder, gemm: GemmFunctions, threads: boo
     const [steps, batch, size, size8, units, unit0, unit1, step, t, unit, gate, group, groups, b, half, read, write, tile, row, column, canBlock, lane] = fn.locals('i32', 22);
     const [gi, gf, gg, go, cellValue, n, scale] = fn.locals('v128', 7);
     const panelBytes = i32.mul(i32.mul(i32.divS(i32.add(batch.get(), GEMM_ROWS - 1), GEMM_ROWS), size.get()), GEMM_ROWS * 16);
-    const weightStrip = i32.add(arg(LstmArgs.weights), i32.mul(i32.add(i32.shl(unit.get(), 2), gate.get()), i32.shl(size.get(), 5)));
+    const wideStrip = i32.add(arg(LstmArgs.weights), i32.mul(unit.get(), i32.shl(size.get(), 7)));
     const tileRow = (r: Expr<'i32'>) => i32.add(tile.get(), i32.shl(i32.add(i32.shl(r, 5), i32.shl(gate.get(), 3)), 2));
     const panelRow = (g: Expr<'i32'>) => i32.add(read.get(), i32.mul(g, i32.mul(size.get(), GEMM_ROWS * 16)));
     const stateAt = (base: number) => i32.add(arg(base), i32.shl(i32.add(i32.mul(b.get(), size8.get()), column.get()), 2));
@@ -132,13 +133,15 @@ export function addLstm(module: ModuleBuilder, gemm: GemmFunctions, threads: boo
         read.set(i32.add(arg(LstmArgs.panels), i32.mul(i32.and(step.get(), 1), panelBytes))),
         write.set(i32.add(arg(LstmArgs.panels), i32.mul(i32.and(i32.add(step.get(), 1), 1), panelBytes))),
         forLoop(unit, unit0.get(), unit1.get(), 1, seq(
-          // Gate tile [B][32] = h · W_hhᵀ for this unit group's 8 units of each gate.
-          forLoop(gate, 0, 4, 1, seq(
+          // Gate tile [B][32] = h · W_hhᵀ for this unit group's 8 units of each gate: 5-row tiles
+          // per gate, then the leftover rows one at a time across all 32 columns.
+          forLoop(gate, 0, 4, 1,
             forLoop(group, 0, groups.get(), 1,
-              call(gemm.micro, panelRow(group.get()), weightStrip, 32, tileRow(i32.mul(group.get(), GEMM_ROWS)), 128, size.get(), 1)),
-            forLoop(lane, 0, i32.sub(batch.get(), i32.mul(groups.get(), GEMM_ROWS)), 1,
-              call(gemm.microOne, i32.add(panelRow(groups.get()), i32.shl(lane.get(), 4)), weightStrip, 32, tileRow(i32.add(i32.mul(groups.get(), GEMM_ROWS), lane.get())), 0, size.get(), 1)),
-          )),
+              call(gemm.micro, panelRow(group.get()), i32.add(wideStrip, i32.shl(gate.get(), 5)), 128, tileRow(i32.mul(group.get(), GEMM_ROWS)), 128, size.get(), 1)),
+          ),
+          gate.set(0),
+          forLoop(lane, 0, i32.sub(batch.get(), i32.mul(groups.get(), GEMM_ROWS)), 1,
+            call(gemm.wide, i32.add(panelRow(groups.get()), i32.shl(lane.get(), 4)), wideStrip, 128, tileRow(i32.add(i32.mul(groups.get(), GEMM_ROWS), lane.get())), 0, size.get(), 1)),
           forLoop(b, 0, batch.get(), 1, seq(
             ifThen(i32.ltS(t.get(), i32.load(i32.add(arg(LstmArgs.lengths), i32.shl(b.get(), 2)))), seq(
               row.set(outputRow),

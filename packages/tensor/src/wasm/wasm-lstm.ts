@@ -47,17 +47,17 @@ export function wasmLstmSequence(runtime: WasmRuntime, args: LstmArgsOf): { outp
     const values = contiguousData(args.biasHidden) as Float32Array;
     for (let gate = 0; gate < 4; gate++) memory.set(values.subarray(gate * size, gate * size + size), (bias >> 2) + gate * size8);
   }
-  // W_hhᵀ strips: (unit group u, gate k) → [H][8], element (p, c) = W_hh[k·H + 8u + c][p].
+  // W_hhᵀ wide strips: unit group u → [H][32], column k·8 + c = W_hh[k·H + 8u + c][p].
   const weights = runtime.alloc(size8 * 4 * size * 4);
   const weight = contiguousData(args.weightHidden) as Float32Array;
   memory = runtime.f32;
   for (let unit = 0; unit < size8 / 8; unit++) {
+    const strip = (weights >> 2) + unit * size * 32;
     for (let gate = 0; gate < 4; gate++) {
-      const strip = (weights >> 2) + (unit * 4 + gate) * size * 8;
       for (let column = 0; column < 8; column++) {
         const j = unit * 8 + column;
         const from = (gate * size + j) * size;
-        for (let p = 0; p < size; p++) memory[strip + p * 8 + column] = j < size ? weight[from + p] : 0;
+        for (let p = 0; p < size; p++) memory[strip + p * 32 + gate * 8 + column] = j < size ? weight[from + p] : 0;
       }
     }
   }

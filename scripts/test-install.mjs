@@ -120,6 +120,13 @@ async function main() {
       if (tally.check(`publish ${entry.name}`, result.ok, result.ok ? '' : tail(result.output, 15))) published.add(entry.name);
     });
 
+  // npm installs wait on the network more than on the CPU: start them all, then check in order.
+  const runnable = targets.filter((target) => {
+    const entry = byName.get(target.name);
+    if (!entry) return false;
+    return [entry.name, ...requiredClosure(entry, byName)].every((name) => published.has(name));
+  });
+  const installing = new Map(runnable.map((target) => [target.name, startInstall(target, npmEnv)]));
   const installs = [];
   for (const target of targets) {
     heading(`npm install ${target.name}`);
@@ -128,12 +135,12 @@ async function main() {
       tally.skip(`install ${target.name}`, `packages/${target.name.split('/')[1]} does not exist in this checkout yet`);
       continue;
     }
-    const missing = [entry.name, ...requiredClosure(entry, byName)].filter((name) => !published.has(name));
-    if (missing.length > 0) {
+    if (!installing.has(target.name)) {
+      const missing = [entry.name, ...requiredClosure(entry, byName)].filter((name) => !published.has(name));
       tally.check(`install ${target.name}`, false, `      not published (build or publish failed): ${missing.join(', ')}`);
       continue;
     }
-    installs.push(await installAndCheck(target, npmEnv));
+    installs.push(await checkInstall(target, await installing.get(target.name)));
   }
 
   heading('release dry run: pnpm release in a copy of the workspace, publishing to the local registry');
@@ -157,17 +164,22 @@ function requiredClosure(entry, byName) {
   return [...needed];
 }
 
-/** Installs one package into an empty project and runs its check in Node and in Chromium. */
-async function installAndCheck(target, npmEnv) {
+/** Runs `npm install <package>` in a new empty project; resolves with the project and the result. */
+async function startInstall(target, npmEnv) {
   const short = target.name.split('/')[1];
   const project = join(scratch, `install-${short}`);
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: `heed-install-${short}`, private: true, type: 'module' }, null, 2)}\n`);
-  const install = run(
+  const install = await runAsync(
     'npm',
     ['install', target.name, '--registry', registry.url, '--prefer-online', '--no-audit', '--no-fund', '--loglevel=error', ...target.npmFlags],
     { cwd: project, env: npmEnv, timeout: 300_000 },
   );
+  return { project, install };
+}
+
+/** Checks one install, then runs its check script in Node and in Chromium. */
+async function checkInstall(target, { project, install }) {
   const installed = install.ok ? installedPackages(project) : [];
   const summary = { name: target.name, flags: target.npmFlags, seconds: install.seconds, packages: installed.length, bytes: folderSize(join(project, 'node_modules')), binaries: 0, bundle: null };
   if (!tally.check(`npm install ${target.name} ${target.npmFlags.join(' ')}`.trim(), install.ok, install.ok ? `${installed.length} packages in ${install.seconds.toFixed(1)} s` : tail(install.output, 25))) {
@@ -323,7 +335,7 @@ function printSizes(packages, sizes, installs) {
   printTable(rows);
   if (installs.length === 0) return;
   heading('installs (empty project, npm, from the local registry)');
-  const installRows = [['npm install', 'packages', 'node_modules', 'of which prebuilt .node', 'browser bundle (minified)', 'install time']];
+  const installRows = [['npm install', 'packages', 'node_modules', 'of which prebuilt .node', 'browser bundle (minified)', 'install time (in parallel)']];
   for (const install of installs) {
     installRows.push([
       [install.name, ...install.flags].join(' '),

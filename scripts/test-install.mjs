@@ -297,8 +297,13 @@ async function bundleForBrowser(project) {
 async function runInChromium(bundleFile) {
   if (!existsSync(chromiumPath)) {
     console.log(`  ${chromiumPath} is missing: apt-get install -y chromium`);
-    const apt = spawnSync('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=300', 'chromium'], { encoding: 'utf8' });
-    if (!existsSync(chromiumPath)) return { error: `no ${chromiumPath}, and apt-get install chromium failed:\n${apt.stdout}${apt.stderr}` };
+    const aptGet = (...args) => spawnSync('apt-get', ['-q', '-o', 'DPkg::Lock::Timeout=300', ...args], { encoding: 'utf8' });
+    let apt = aptGet('install', '-y', 'chromium');
+    if (apt.status !== 0) {
+      aptGet('update'); // a fresh machine may have no package lists yet
+      apt = aptGet('install', '-y', 'chromium');
+    }
+    if (!existsSync(chromiumPath)) return { error: `no ${chromiumPath}, and apt-get install chromium failed:\n${apt.stdout ?? ''}${apt.stderr ?? ''}${apt.error?.message ?? ''}` };
   }
   if (!browser) {
     const { chromium } = await import('playwright-core');

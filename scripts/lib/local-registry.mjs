@@ -3,7 +3,7 @@
 // (never proxied, so a same-named package elsewhere cannot leak in); everything else is proxied
 // from the registry npm is configured with on this machine, read at run time.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { root } from './published-packages.mjs';
@@ -45,10 +45,21 @@ export function upstreamRegistry() {
 }
 
 /**
- * Starts Verdaccio with its config, storage and log under `folder`.
+ * Starts Verdaccio with its config, storage and log under `folder`, on a free port (a few tries,
+ * in case another process takes the port between choosing it and listening on it).
  * @returns {Promise<{ url: string, port: number, authFlag: string, log: () => string, stop: () => Promise<void>, stopSync: () => void }>}
  */
 export async function startRegistry(folder) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(folder);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(error?.message))) throw error;
+    }
+  }
+}
+
+async function startOnce(folder) {
   mkdirSync(join(folder, 'storage'), { recursive: true });
   const upstream = upstreamRegistry();
   const config = join(folder, 'config.yaml');
@@ -79,7 +90,7 @@ export async function startRegistry(folder) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const logFile = join(folder, 'verdaccio.log');
-  const logFd = openSync(logFile, 'a');
+  const logFd = openSync(logFile, 'w');
   // Verdaccio exits when its stdin closes, so it dies with this process even on SIGKILL.
   const watchdog = join(folder, 'exit-with-parent.cjs');
   writeFileSync(watchdog, "process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();\n");
@@ -88,6 +99,7 @@ export async function startRegistry(folder) {
     stdio: ['pipe', logFd, logFd],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
+  closeSync(logFd); // the child has its own copy
   let exited = false;
   const exitedPromise = new Promise((resolve) => child.on('exit', () => resolve((exited = true))));
   const log = () => readFileSync(logFile, 'utf8');

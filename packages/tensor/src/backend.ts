@@ -153,6 +153,26 @@ export interface FusedKernels<Handle> {
     };
     result: { output: Handle; hidden: Handle; cell: Handle; gates: Handle | null; cells: Handle | null };
   };
+  /**
+   * One direction of one GRU layer over a whole sequence, PyTorch's gates (r, z, n with
+   * n = tanh(x_n + r ∘ (W_hn h + b_hn))), with the same conventions as `lstmSequence`:
+   * `projected` [T, B, 3H], `weightHidden` [3H, H], `biasHidden` [3H] or null, `hidden` [B, H].
+   * Returns `output` (rows of H), the final `hidden` [B, H], and with `saveForBackward` `gates`
+   * (rows of 4H: r, z, n, W_hn·h + b_hn), zeros at padded steps.
+   */
+  gruSequence: {
+    args: {
+      projected: View<Handle>;
+      weightHidden: View<Handle>;
+      biasHidden: View<Handle> | null;
+      hidden: View<Handle>;
+      lengths: readonly number[] | null;
+      reverse: boolean;
+      batchFirst: boolean;
+      saveForBackward: boolean;
+    };
+    result: { output: Handle; hidden: Handle; gates: Handle | null };
+  };
 }
 
 /** Names of the required kernels. */

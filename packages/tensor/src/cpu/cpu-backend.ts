@@ -6,6 +6,7 @@ import { acquireRuntime, planCpu, precompile, type CpuPlan } from '../wasm/runti
 import { wasmKernels } from '../wasm/wasm-kernels.js';
 import { attentionBackwardKernel, attentionForwardKernel } from './attention.js';
 import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { gruSequenceKernel } from './gru.js';
 import { lstmSequenceKernel } from './lstm.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, reduceKernel, scatterAddKernel, softmaxKernel } from './reduce.js';
@@ -40,6 +41,7 @@ const jsFusedKernels: CpuFusedKernels = {
   attentionForward: attentionForwardKernel,
   attentionBackward: attentionBackwardKernel,
   lstmSequence: lstmSequenceKernel,
+  gruSequence: gruSequenceKernel,
 };
 
 /** Options of {@link cpuBackend}. */
@@ -118,7 +120,7 @@ function makeBackend(plan: CpuPlan): CpuBackend {
 
 /**
  * The CPU backend, synchronous and the default. By default its heavy kernels (matmul, softmax,
- * fused attention, the fused LSTM) run as WebAssembly 128-bit SIMD on a pool of worker threads
+ * fused attention, the fused LSTM and GRU sweeps) run as WebAssembly 128-bit SIMD on a pool of worker threads
  * over shared memory; where the engine lacks SIMD or shared memory it falls back to one thread
  * and to the plain JavaScript kernels, and `info` says so. Results never depend on the thread
  * count: work is split so that every element is computed in the same order.

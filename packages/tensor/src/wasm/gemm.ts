@@ -276,13 +276,13 @@ function ifThenValue(condition: Expr<'i32'>, address: Expr<'i32'>): Expr<'i32'> 
 }
 
 /**
- * `wide(a, b, bStride, c, first, kc)`-style kernel with one row and 32 columns (8 vectors):
+ * A kernel with one row and `vectors` × 4 columns (default 32):
  * `(panelLane, b, bStride, c, ldcBytes, kc, first)` like the others, for one row of a broadcast
  * panel against 32 consecutive columns of B, with the B vectors folded into the multiplies so
  * 8 accumulators fit the registers. It serves the rows a 5-row tile leaves over (and batch 1).
  */
-export function addWideMicroKernel(module: ModuleBuilder, relaxed: boolean): number {
-  return module.function('gemmMicro1x32', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
+export function addWideMicroKernel(module: ModuleBuilder, relaxed: boolean, vectors = 8): number {
+  return module.function(`gemmMicro1x${vectors * 4}`, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (fn) => {
     const a = fn.param(0, 'i32');
     const b = fn.param(1, 'i32');
     const bStride = fn.param(2, 'i32');
@@ -290,7 +290,7 @@ export function addWideMicroKernel(module: ModuleBuilder, relaxed: boolean): num
     const kc = fn.param(5, 'i32');
     const first = fn.param(6, 'i32');
     const end = fn.local('i32');
-    const accumulators = fn.locals('v128', 8);
+    const accumulators = fn.locals('v128', vectors);
     const x = fn.local('v128');
     return seq(
       ifThen(

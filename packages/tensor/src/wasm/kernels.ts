@@ -2,11 +2,11 @@ import type { ModuleBuilder } from './builder.js';
 import { addAttentionBackward } from './attention-backward.js';
 import { addAttentionForward } from './attention-forward.js';
 import { addGemm } from './gemm.js';
-import { addLstm } from './lstm.js';
+import { addRecurrentSweeps } from './recurrent.js';
 import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'softmaxChunk'] as const;
+export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'softmaxChunk'] as const;
 /** A chunk runner's export name. */
 export type KernelName = (typeof kernelNames)[number];
 
@@ -23,7 +23,7 @@ export function addKernels(module: ModuleBuilder, options: KernelOptions): reado
   const gemm = addGemm(module, options.relaxed);
   addAttentionForward(module, gemm);
   addAttentionBackward(module, gemm, options.relaxed);
-  addLstm(module, gemm, options.threads);
+  addRecurrentSweeps(module, gemm, options.threads, options.relaxed);
   addSoftmax(module);
   return kernelNames;
 }

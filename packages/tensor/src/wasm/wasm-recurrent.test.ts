@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DataArray, View } from '../backend.js';
+import { gruSequenceKernel } from '../cpu/gru.js';
 import { lstmSequenceKernel } from '../cpu/lstm.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';
-import { wasmLstmSequence } from './wasm-lstm.js';
+import { wasmGruSequence, wasmLstmSequence } from './wasm-recurrent.js';
 
 const features = wasmFeatures();
 const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
@@ -20,15 +21,15 @@ const dense = (data: DataArray, shape: number[]): View<DataArray> => ({
   offset: 0,
 });
 
-function inputs(steps: number, batch: number, size: number, options: { reverse: boolean; batchFirst: boolean; lengths: boolean; bias: boolean }) {
+function inputs(steps: number, batch: number, size: number, options: { reverse: boolean; batchFirst: boolean; lengths: boolean; bias: boolean }, gates = 4) {
   // Batch-first input: a [B, T, 4H] array viewed as [T, B, 4H].
   const projected = options.batchFirst
-    ? { ...dense(random(steps * batch * 4 * size, 2), [batch, steps, 4 * size]), shape: [steps, batch, 4 * size], strides: [4 * size, steps * 4 * size, 1] }
-    : dense(random(steps * batch * 4 * size, 2), [steps, batch, 4 * size]);
+    ? { ...dense(random(steps * batch * gates * size, 2), [batch, steps, gates * size]), shape: [steps, batch, gates * size], strides: [gates * size, steps * gates * size, 1] }
+    : dense(random(steps * batch * gates * size, 2), [steps, batch, gates * size]);
   return {
     projected,
-    weightHidden: dense(random(4 * size * size, 1 / Math.sqrt(size)), [4 * size, size]),
-    biasHidden: options.bias ? dense(random(4 * size), [4 * size]) : null,
+    weightHidden: dense(random(gates * size * size, 1 / Math.sqrt(size)), [gates * size, size]),
+    biasHidden: options.bias ? dense(random(gates * size), [gates * size]) : null,
     hidden: dense(random(batch * size), [batch, size]),
     cell: dense(random(batch * size), [batch, size]),
     lengths: options.lengths ? Array.from({ length: batch }, (_, b) => 1 + ((b * 7) % steps)) : null,
@@ -38,9 +39,9 @@ function inputs(steps: number, batch: number, size: number, options: { reverse: 
   };
 }
 
-describe.skipIf(!features.simd)('wasm fused LSTM sweep', () => {
+describe.skipIf(!features.simd)('wasm fused LSTM and GRU sweeps', () => {
   for (const [steps, batch, size] of [[1, 1, 1], [3, 2, 5], [7, 6, 16], [20, 16, 33], [9, 3, 64]]) {
-    it(`matches the JS sweep for T=${steps} B=${batch} H=${size} in every direction, layout and length setting`, () => {
+    it(`match the JS sweeps for T=${steps} B=${batch} H=${size} in every direction, layout and length setting`, () => {
       for (const reverse of [false, true]) {
         for (const batchFirst of [false, true]) {
           for (const lengths of [false, true]) {
@@ -50,7 +51,16 @@ describe.skipIf(!features.simd)('wasm fused LSTM sweep', () => {
               const got = wasmLstmSequence(runtime, args);
               for (const name of ['output', 'hidden', 'cell', 'gates', 'cells'] as const) {
                 const comparison = compareArrays(got[name]!, want[name]!, { abs: 2e-6, rel: 1e-5 });
-                expect(comparison.ok, `${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtime.pool.size} threads): ${comparison.message}`).toBe(true);
+                expect(comparison.ok, `LSTM ${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtime.pool.size} threads): ${comparison.message}`).toBe(true);
+              }
+            }
+            const { cell: _cell, ...gruArgs } = inputs(steps, batch, size, { reverse, batchFirst, lengths, bias: !lengths }, 3);
+            const wantGru = gruSequenceKernel(gruArgs);
+            for (const runtime of runtimes) {
+              const got = wasmGruSequence(runtime, gruArgs);
+              for (const name of ['output', 'hidden', 'gates'] as const) {
+                const comparison = compareArrays(got[name]!, wantGru[name]!, { abs: 2e-6, rel: 1e-5 });
+                expect(comparison.ok, `GRU ${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtime.pool.size} threads): ${comparison.message}`).toBe(true);
               }
             }
           }

@@ -1,9 +1,9 @@
 import type { FusedKernels, View } from '@heed/tensor';
 import type { GpuHandle, Runner } from './device.js';
 import { binaryProgram } from './kernels/elementwise.js';
-import { concatProgram } from './kernels/indexing.js';
+import { concatGroup, concatProgram } from './kernels/indexing.js';
 import { matmulProgram } from './kernels/matmul.js';
-import { ProgramBuilder, denseView, type Program } from './program.js';
+import { ProgramBuilder, denseView, divide, type Program } from './program.js';
 
 /**
  * Fused attention on gpu.js, FlashAttention's outer loop: keys are visited in tiles of `block`
@@ -82,10 +82,8 @@ function tileIndex(builder: ProgramBuilder, size: Sizes, first: number, block: n
   const start = builder.integer('first', first);
   return [
     'const index = this.thread.x;',
-    `const tileColumn = index % ${width};`,
-    `const tileRow = (index - tileColumn) / ${width};`,
-    `const row = tileRow % ${queries};`,
-    `const n = (tileRow - row) / ${queries};`,
+    divide('index', width, 'tileRow', 'tileColumn'),
+    divide('tileRow', queries, 'n', 'row'),
     `const column = tileColumn + ${start};`,
   ];
 }
@@ -152,9 +150,8 @@ function accumulateProgram(args: ForwardArgs, size: Sizes, scores: GpuHandle, st
   ];
   const lines = [
     'const index = this.thread.x;',
-    `const channel = index % ${valueDepth};`,
-    `const row = (index - channel) / ${valueDepth};`,
-    `const n = (row - row % ${queries}) / ${queries};`,
+    divide('index', valueDepth, 'row', 'channel'),
+    divide('row', queries, 'n', 'rowInBatch'),
     `const best = ${current.array}[${current.offset} + row * 2];`,
     `if (best === ${negativeInfinity}) { return 0.0; }`,
     'let total = 0.0;',
@@ -231,8 +228,7 @@ function rowDotProgram(gradOutput: View, output: View, size: Sizes): Program {
   const [queries, valueDepth] = [builder.integer('queries', size.queries), builder.integer('valueDepth', size.valueDepth)];
   const lines = [
     'const row = this.thread.x;',
-    `const l = row % ${queries};`,
-    `const n = (row - l) / ${queries};`,
+    divide('row', queries, 'n', 'l'),
     'let total = 0.0;',
     `for (let c = 0; c < ${valueDepth}; c++) {`,
     `  total += ${grad.array}[${grad.offset} + n * ${gn} + l * ${gl} + c * ${gc}] * ${out.array}[${out.offset} + n * ${on} + l * ${ol} + c * ${oc}];`,
@@ -334,8 +330,8 @@ export function attentionBackward(runner: Runner, args: BackwardArgs): { gradQue
     let joined = parts;
     while (joined.length > 1) {
       const next: View<GpuHandle>[] = [];
-      for (let start = 0; start < joined.length; start += 8) {
-        const group = joined.slice(start, start + 8);
+      for (let start = 0; start < joined.length; start += concatGroup) {
+        const group = joined.slice(start, start + concatGroup);
         const groupShape = [size.batches, group.reduce((total, view) => total + view.shape[1], 0), depth];
         next.push(denseView(runner.run(concatProgram(group, 1, groupShape)), groupShape));
         for (const view of group) runner.dispose(view.handle);

@@ -1,6 +1,6 @@
 import { BackendError } from '@heed/tensor';
 import { destroyWebGpuDevice, type GpuModeName } from './modes.js';
-import type { Program, ProgramInput } from './program.js';
+import { maxElements, type Program, type ProgramInput } from './program.js';
 
 /** What gpu.js hands back from a pipeline kernel: a GL texture, a WebGPU buffer, or (cpu, webasm) an array. */
 interface DeviceValue {
@@ -91,6 +91,7 @@ export class Device {
   upload(data: ArrayLike<number>): GpuHandle {
     const values = Float32Array.from(data);
     if (values.length === 0) return this.#track(new GpuHandle(0));
+    this.#checkSize('upload', values.length);
     if (this.mode === 'cpu' || this.mode === 'webasm') {
       const handle = this.#track(new GpuHandle(values.length));
       handle.value = values;
@@ -112,6 +113,7 @@ export class Device {
   /** Runs a program and returns the handle of its output. */
   run(program: Program): GpuHandle {
     if (program.outputSize === 0) return this.#track(new GpuHandle(0));
+    this.#checkSize(program.name, program.outputSize);
     for (const input of program.inputs) {
       if (input.kind === 'array' && input.handle.disposed) {
         throw new BackendError(program.name, 'an input tensor was disposed before this op used it');
@@ -146,7 +148,9 @@ export class Device {
     await this.#enqueue(() => {
       if (handle.error !== null) throw handle.error as Error;
       if (handle.size === 0) return;
-      if (handle.disposed) throw new BackendError('read', 'the tensor was disposed');
+      // On this queue a read enqueued before a dispose still sees the value (the garbage
+      // collector may dispose a tensor whose read is in flight).
+      if (handle.value === null) throw new BackendError('read', 'the tensor was disposed');
       const value = handle.value as DeviceValue;
       reading = Promise.resolve(value.toArray!());
     }, null, 'read');
@@ -195,6 +199,13 @@ export class Device {
     this.#kernels.clear();
     await this.#gpu.destroy();
     if (this.#asynchronous) await destroyWebGpuDevice();
+  }
+
+  /** gpu.js indexes in float32 on the GPU modes: past 2^24 elements an index would be inexact. */
+  #checkSize(name: string, size: number): void {
+    if (size > maxElements && this.mode !== 'cpu' && this.mode !== 'webasm') {
+      throw new BackendError(name, `a tensor of ${size} elements is over the ${maxElements} that gpu.js kernels index exactly in ${this.mode} mode; split the work`);
+    }
   }
 
   #placeholderHandle: GpuHandle | null = null;

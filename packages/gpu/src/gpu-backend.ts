@@ -104,7 +104,8 @@ function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: st
     scatterAdd: ({ shape, axis, index, source }) => device.run(scatterAddProgram(shape, axis, index, source)),
     concat: ({ inputs, axis, shape }) => concat(device, inputs, axis, shape),
   };
-  const fused: { [K in FusedKernelName]: (args: FusedKernels<GpuHandle>[K]['args']) => FusedKernels<GpuHandle>[K]['result'] } = {
+  // The fused kernels this backend implements (the others fall back to composed ops).
+  const fused: { [K in FusedKernelName]?: (args: FusedKernels<GpuHandle>[K]['args']) => FusedKernels<GpuHandle>[K]['result'] } = {
     attentionForward: (args) => attentionForward(runner, args),
     attentionBackward: (args) => attentionBackward(runner, args),
   };
@@ -125,7 +126,8 @@ function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: st
       return implementation(args);
     },
     runFused<K extends FusedKernelName>(kernel: K, args: FusedKernels<GpuHandle>[K]['args']): FusedKernels<GpuHandle>[K]['result'] {
-      const implementation = fused[kernel] as (args: FusedKernels<GpuHandle>[K]['args']) => FusedKernels<GpuHandle>[K]['result'];
+      const implementation = fused[kernel];
+      if (!implementation) throw new BackendError(String(kernel), `the gpu.js backend has no fused kernel ${String(kernel)}; check supports() first`);
       return implementation(args);
     },
     supports: (kernel) => kernel in fused,

@@ -67,9 +67,27 @@ export function float(value: number): string {
 }
 
 /**
+ * Statements declaring `quotient = floor(value / divisor)` and `remainder = value - quotient ·
+ * divisor` for non-negative integers. gpu.js computes kernel arithmetic in float32 on WebGPU and
+ * WebGL, where division may be off by an ulp or two (GPUs multiply by a reciprocal), so the
+ * quotient is corrected once by the exact remainder: exact for every value below 2^24.
+ */
+export function divide(value: string, divisor: string, quotient: string, remainder: string): string {
+  return [
+    `let ${quotient} = Math.floor(${value} / ${divisor});`,
+    `let ${remainder} = ${value} - ${quotient} * ${divisor};`,
+    `if (${remainder} < 0) { ${quotient} = ${quotient} - 1; ${remainder} = ${remainder} + ${divisor}; }`,
+    `if (${remainder} >= ${divisor}) { ${quotient} = ${quotient} + 1; ${remainder} = ${remainder} - ${divisor}; }`,
+  ].join('\n');
+}
+
+/** The most elements a gpu.js kernel can address exactly (indices are float32 on the GPU modes). */
+export const maxElements = 2 ** 24;
+
+/**
  * Statements that split the flat index `index` into one variable per axis (`${prefix}0`, …),
- * innermost first, given the axis sizes `dims` (parameter names). Integer `%` and exact division
- * only, so indices stay exact on every backend.
+ * innermost first, given the axis sizes `dims` (parameter names), with {@link divide} so indices
+ * stay exact on every backend.
  */
 export function splitIndex(index: string, dims: readonly string[], prefix: string): string {
   const lines: string[] = [];
@@ -80,9 +98,8 @@ export function splitIndex(index: string, dims: readonly string[], prefix: strin
       lines.push(`const ${name} = ${remainder};`);
       break;
     }
-    lines.push(`const ${name} = ${remainder} % ${dims[axis]};`);
     const next = `${prefix}Rest${axis}`;
-    lines.push(`const ${next} = (${remainder} - ${name}) / ${dims[axis]};`);
+    lines.push(divide(remainder, dims[axis], next, name));
     remainder = next;
   }
   return lines.join('\n');

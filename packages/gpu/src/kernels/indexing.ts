@@ -52,8 +52,11 @@ export function scatterAddProgram(shape: readonly number[], axis: number, index:
   return builder.build('scatterAdd', lines.filter(Boolean).join('\n'), sizeOf(shape));
 }
 
-/** How many views one concat program joins (WebGL guarantees 16 texture units; keep well under). */
-export const concatGroup = 8;
+/**
+ * How many views one concat program joins: WebGPU allows 8 storage buffers per shader stage by
+ * default (the output is one of them), WebGL guarantees 16 texture units.
+ */
+export const concatGroup = 6;
 
 /** Joins up to {@link concatGroup} views along `axis` into `shape`. */
 export function concatProgram(inputs: readonly View[], axis: number, shape: readonly number[]): Program {

@@ -1,5 +1,5 @@
 import type { View } from '@heed/tensor';
-import { ProgramBuilder, type Program } from '../program.js';
+import { ProgramBuilder, divide, type Program } from '../program.js';
 
 /**
  * Batched matrix product `a` [B, M, K] × `b` [B, K, N] → [B, M, N]. One thread per output
@@ -21,10 +21,8 @@ export function matmulProgram(a: View, b: View): Program {
   const product = (step: string): string => `${left.array}[aStart + (${step}) * ${aInner}] * ${right.array}[bStart + (${step}) * ${bInner}]`;
   const lines = [
     'const index = this.thread.x;',
-    `const column = index % ${columnCount};`,
-    `const rest = (index - column) / ${columnCount};`,
-    `const row = rest % ${rowCount};`,
-    `const batch = (rest - row) / ${rowCount};`,
+    divide('index', columnCount, 'rest', 'column'),
+    divide('rest', rowCount, 'batch', 'row'),
     `const aStart = ${left.offset} + batch * ${aBatch} + row * ${aRow};`,
     `const bStart = ${right.offset} + batch * ${bBatch} + column * ${bColumn};`,
     'let total = 0.0;',

@@ -1,5 +1,5 @@
 import type { ReduceOp, View } from '@heed/tensor';
-import { ProgramBuilder, offsetExpression, sizeOf, splitIndex, type Program } from '../program.js';
+import { ProgramBuilder, divide, offsetExpression, sizeOf, splitIndex, type Program } from '../program.js';
 
 /**
  * Reductions over one axis and the two programs of a stable softmax. One thread per output
@@ -92,7 +92,7 @@ export function softmaxApplyProgram(x: View, stats: View, log: boolean, infinity
   const axis = x.shape.length - 1;
   const lines = ['const index = this.thread.x;'];
   const columns = builder.integer('columns', x.shape[axis]);
-  lines.push(`const column = index % ${columns};`, `const row = (index - column) / ${columns};`);
+  lines.push(divide('index', columns, 'row', 'column'));
   const { stride } = rowStart(builder, x, axis, offset, 'row', lines);
   lines.push(
     `const best = ${statsData.array}[${statsData.offset} + row * 2];`,

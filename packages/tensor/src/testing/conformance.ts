@@ -93,8 +93,9 @@ export function backendConformanceCases(): ConformanceCase[] {
 }
 
 /**
- * Runs a conformance case on `backend` and on the CPU backend with the same seed and compares
- * every result (`abs` + `rel`·|want|, default 1e-4 each). Returns null on success or a message.
+ * Runs a conformance case on `backend` and on the CPU backend's plain JS kernels (the reference
+ * path) with the same seed and compares every result (`abs` + `rel`·|want|, default 1e-4 each).
+ * Returns null on success or a message.
  */
 export function runConformanceCase(testCase: ConformanceCase, backend: Backend, tolerance = { abs: 1e-4, rel: 1e-4 }): string | null {
   const results = (target: Backend): Promise<Float32Array[]> | Float32Array[] =>
@@ -104,7 +105,7 @@ export function runConformanceCase(testCase: ConformanceCase, backend: Backend, 
       return list.map((tensor) => Float32Array.from(tensor.float().dataSync()));
     });
   const got = results(backend) as Float32Array[];
-  const want = results(cpuBackend()) as Float32Array[];
+  const want = results(cpuBackend({ simd: false })) as Float32Array[];
   for (let index = 0; index < want.length; index++) {
     const comparison = compareArrays(got[index], want[index], tolerance);
     if (!comparison.ok) return `result ${index}: ${comparison.message}`;
@@ -128,7 +129,7 @@ export async function runConformanceCaseAsync(testCase: ConformanceCase, backend
     return list.map((tensor) => tensor.float().data());
   });
   const got = (await Promise.all(reads)).map((data) => Float32Array.from(data));
-  const want = withBackend(cpuBackend(), () => {
+  const want = withBackend(cpuBackend({ simd: false }), () => {
     const out = testCase.run(new Generator(1234));
     const list = out instanceof Tensor ? [out] : [...out];
     return list.map((tensor) => Float32Array.from(tensor.float().dataSync()));

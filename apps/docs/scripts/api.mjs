@@ -3,7 +3,7 @@
 // of every heed package that has sources, with TypeDoc and typedoc-plugin-markdown. It reads the
 // TypeScript sources (the `@heed/source` condition), so the packages need no build first.
 // Skips the work when the output is newer than every package source.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Application } from 'typedoc';
@@ -28,7 +28,7 @@ function newestSource(dir) {
 }
 
 const newest = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, ...packages.map((name) => newestSource(join(packagesDir, name, 'src'))));
-const listed = existsSync(stamp) ? (await import('node:fs')).readFileSync(stamp, 'utf8') : '';
+const listed = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
 if (!process.argv.includes('--force') && existsSync(stamp) && statSync(stamp).mtimeMs >= newest && listed === packages.join(',')) {
   console.log(`api: up to date (${packages.join(', ')})`);
   process.exit(0);
@@ -82,5 +82,30 @@ for (const module of project.children ?? []) {
 await app.generateOutputs(project);
 if (app.logger.hasErrors()) process.exit(1);
 mkdirSync(out, { recursive: true });
+
+// The packages in the order a reader meets them (TypeDoc sorts them alphabetically), under a
+// hand-written index page.
+const sidebarFile = join(out, 'typedoc-sidebar.json');
+const sidebar = JSON.parse(readFileSync(sidebarFile, 'utf8'));
+const rank = (item) => packages.indexOf(String(item.text).replace('@heed/', ''));
+sidebar.sort((a, b) => rank(a) - rank(b));
+writeFileSync(sidebarFile, JSON.stringify(sidebar, null, 2));
+const rows = packages.map((name) => {
+  const { description } = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
+  return `| [\`@heed/${name}\`](./${name}/) | ${description ?? ''} |`;
+});
+writeFileSync(
+  join(out, 'index.md'),
+  `# API reference
+
+Generated from the TSDoc comments of every heed package (TypeDoc). The [guides](/guide/getting-started) explain the ideas and link here.
+
+Shapes use one legend throughout: \`B\` batch, \`L\` query length, \`S\` key length, \`H\` heads, \`D\` model or head width, \`T\` time steps.
+
+| Package | What it holds |
+| --- | --- |
+${rows.join('\n')}
+`,
+);
 writeFileSync(stamp, packages.join(','));
 console.log(`api: ${packages.length} packages (${packages.join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -24,13 +24,14 @@ export class Seq2Seq extends Module {
     super();
     const { vocabulary, hiddenSize, embeddingSize = 16, generator } = options;
     const random = generator ? { generator } : {};
+    const memorySize = 2 * hiddenSize; // a bidirectional encoder: each state sees both directions
     this.start = vocabulary;
     this.embed = this.registerModule('embed', new Embedding(vocabulary + 1, embeddingSize, random));
-    this.encoder = this.registerModule('encoder', new GRU(embeddingSize, hiddenSize, { batchFirst: true, ...random }));
+    this.encoder = this.registerModule('encoder', new GRU(embeddingSize, hiddenSize, { batchFirst: true, bidirectional: true, ...random }));
     // The decoder reads the previous token and the previous context (Luong's "input feeding").
-    this.decoder = this.registerModule('decoder', new GRUCell(embeddingSize + hiddenSize, hiddenSize, random));
-    this.attention = this.registerModule('attention', new Attention({ score: new GeneralScore(hiddenSize, hiddenSize, random) }));
-    this.out = this.registerModule('out', new Linear(2 * hiddenSize, vocabulary, random));
+    this.decoder = this.registerModule('decoder', new GRUCell(embeddingSize + memorySize, hiddenSize, random));
+    this.attention = this.registerModule('attention', new Attention({ score: new GeneralScore(hiddenSize, memorySize, random) }));
+    this.out = this.registerModule('out', new Linear(hiddenSize + memorySize, vocabulary, random));
   }
 
   /**
@@ -41,16 +42,16 @@ export class Seq2Seq extends Module {
    */
   forward(source: Tensor, steps: number, target?: Tensor): { logits: Tensor; weights: Tensor } {
     const batch = source.shape[0] ?? 1;
-    const { output: memory, hN } = this.encoder.forward(this.embed.forward(source)); // [B, S, H], [1, B, H]
-    let state = hN.squeeze(0); //                                                          [B, H]
-    let context = memory.mean(1); //                                                       [B, H]
+    const { output: memory, hN } = this.encoder.forward(this.embed.forward(source)); // [B, S, 2H], [2, B, H]
+    let state = hN.mean(0); //                                                             [B, H]
+    let context = memory.mean(1); //                                                       [B, 2H]
     let previous = full([batch], this.start, { dtype: 'int32' });
     const logits: Tensor[] = [];
     const weights: Tensor[] = [];
     for (let step = 0; step < steps; step++) {
       state = this.decoder.forward(concat([this.embed.forward(previous), context], -1), state);
       // The decoder state asks; the encoder states answer.
-      const attended = this.attention.forward(state.unsqueeze(1), memory, memory); // [B, 1, H], [B, 1, S]
+      const attended = this.attention.forward(state.unsqueeze(1), memory, memory); // [B, 1, 2H], [B, 1, S]
       context = attended.output.squeeze(1);
       weights.push(attended.weights.squeeze(1));
       const stepLogits = this.out.forward(concat([state, context], -1)); //         [B, V]

@@ -22,12 +22,15 @@ import {
   tail,
 } from './lib/published-packages.mjs';
 
+const started = Date.now();
+/** A section heading with the seconds since the start, so slow phases are visible. */
+const heading = (text) => console.log(`\n── ${text} [${((Date.now() - started) / 1000).toFixed(0)} s]`);
 const tally = new Tally();
 const packages = publishedPackages();
 const missing = publishedNames.filter((name) => !packages.some((entry) => entry.name === name));
 if (missing.length > 0) console.log(`not in this checkout yet (nothing to check): ${missing.join(', ')}`);
 
-console.log('\n── build (turbo run build → tsc -p tsconfig.build.json)');
+heading('build (turbo run build → tsc -p tsconfig.build.json)');
 for (const entry of packages) pruneStaleOutput(entry);
 const builds = buildPackages(packages);
 for (const entry of packages) tally.check(`${entry.name} builds`, builds.get(entry.name).ok, builds.get(entry.name).detail);
@@ -35,6 +38,7 @@ for (const entry of packages) tally.check(`${entry.name} builds`, builds.get(ent
 const built = packages.filter((entry) => builds.get(entry.name).ok);
 const scratch = mkdtempSync(join(tmpdir(), 'heed-test-build-'));
 try {
+  heading('pack (pnpm pack), then publint and attw on each tarball');
   const tarballs = built.length > 0 ? packPackages(built, scratch) : new Map();
   // publint and attw read only the tarball: run them two at a time (attw loads TypeScript).
   const linted = new Map(
@@ -47,7 +51,7 @@ try {
     ]),
   );
   for (const entry of packages) {
-    console.log(`\n── ${entry.name} (${entry.dir})`);
+    heading(`${entry.name} (${entry.dir})`);
     tally.check('package.json metadata', ...verdict(metadataProblems(entry)));
     const tarball = tarballs.get(entry.name);
     if (!tarball) {
@@ -173,9 +177,12 @@ function pruneStaleOutput({ path }) {
       return statSync(full).isDirectory() ? walk(full) : [full];
     });
   for (const file of walk(dist)) {
-    const stem = relative(dist, file).replace(/(\.d)?\.(js|ts)(\.map)?$/, '');
-    const source = join(path, 'src', `${stem}.ts`);
-    if (!existsSync(source) || /\.(test|bench)$/.test(stem)) {
+    // Only what tsc writes; anything else in dist/ (copied assets) is left alone.
+    const compiled = /^(.*?)(\.d\.ts|\.js)(\.map)?$/.exec(relative(dist, file));
+    if (!compiled) continue;
+    const stem = compiled[1];
+    const hasSource = ['.ts', '.tsx', '.mts', '.js', '.mjs'].some((extension) => existsSync(join(path, 'src', `${stem}${extension}`)));
+    if (!hasSource || /\.(test|bench)$/.test(stem)) {
       rmSync(file);
       console.log(`  removed stale build output ${relative(root, file)}`);
     }

@@ -63,8 +63,8 @@ interface TileContext {
  */
 function tilesCode(context: TileContext, range: KeyRange, key0: Local<'i32'>, groups: Expr<'i32'>, q0: Local<'i32'>, strips: Local<'i32'>): Code {
   const { fn, arg, gemm, batch, weights, gradients } = context;
-  const [group, strip, row, vector, address, stats] = fn.locals('i32', 6);
-  const [value, n, scale, base] = fn.locals('v128', 4);
+  const [group, strip, vector, address, end, stats] = fn.locals('i32', 6);
+  const [value, n, scale, base, delta] = fn.locals('v128', 5);
   const entry = (offset: number, batchOffset: number) => i32.add(arg(offset), i32.shl(i32.mul(batch.get(), arg(batchOffset)), 2));
   const depth = arg(AttentionArgs.depth);
   const valueDepth = arg(AttentionArgs.valueDepth);
@@ -88,21 +88,18 @@ function tilesCode(context: TileContext, range: KeyRange, key0: Local<'i32'>, gr
     ),
     // stats points at this block's first query in the per-entry [L8] statistics (byte offset from 0).
     stats.set(i32.shl(i32.add(i32.mul(batch.get(), arg(BackwardArgs.statsBatch)), q0.get()), 2)),
+    // Pᵀ = 2^(Sᵀ − lse₂) and dSᵀ = Pᵀ ∘ (dPᵀ − delta), one column of 4 queries at a time.
     forLoop(vector, 0, i32.shl(strips.get(), 1), 1, seq(
       base.set(f32x4.load(statAt(BackwardArgs.logSumExp2, vector.get()))),
-      forLoop(row, 0, rows, 1, seq(
-        address.set(i32.add(weights.get(), i32.shl(i32.add(i32.mul(row.get(), QUERY_BLOCK), i32.shl(vector.get(), 2)), 2))),
-        value.set(f32x4.sub(f32x4.load(address.get()), base.get())),
+      delta.set(f32x4.load(statAt(BackwardArgs.delta, vector.get()))),
+      address.set(i32.shl(vector.get(), 4)),
+      end.set(i32.add(address.get(), i32.mul(rows, QUERY_BLOCK * 4))),
+      whileLoop(i32.ltS(address.get(), end.get()), seq(
+        value.set(f32x4.sub(f32x4.load(i32.add(weights.get(), address.get())), base.get())),
         exp2InPlace(value, n, scale),
-        f32x4.store(address.get(), value.get()),
-      )),
-    )),
-    forLoop(vector, 0, i32.shl(strips.get(), 1), 1, seq(
-      base.set(f32x4.load(statAt(BackwardArgs.delta, vector.get()))),
-      forLoop(row, 0, rows, 1, seq(
-        address.set(i32.shl(i32.add(i32.mul(row.get(), QUERY_BLOCK), i32.shl(vector.get(), 2)), 2)),
-        f32x4.store(i32.add(gradients.get(), address.get()),
-          f32x4.mul(f32x4.load(i32.add(weights.get(), address.get())), f32x4.sub(f32x4.load(i32.add(gradients.get(), address.get())), base.get()))),
+        f32x4.store(i32.add(weights.get(), address.get()), value.get()),
+        f32x4.store(i32.add(gradients.get(), address.get()), f32x4.mul(value.get(), f32x4.sub(f32x4.load(i32.add(gradients.get(), address.get())), delta.get()))),
+        address.set(i32.add(address.get(), QUERY_BLOCK * 4)),
       )),
     )),
   );

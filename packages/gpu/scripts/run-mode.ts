@@ -1,6 +1,7 @@
 // Runs the gpu.js suite (conformance, PyTorch reference cases, training, memory) on one mode in
 // Node and prints one line per failure, a summary, and a `RESULT {json}` line for test-gpu.mjs.
-//   node --conditions=@heed/source --import tsx packages/gpu/scripts/run-mode.ts --mode=webasm [--ops=sdpa,mha] [--steps=6] [--verbose]
+// With --expose-gc the suite also runs the memory probe (a training loop must not grow memory).
+//   node --expose-gc --conditions=@heed/source --import tsx packages/gpu/scripts/run-mode.ts --mode=webasm [--ops=sdpa,mha] [--steps=6] [--verbose]
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -45,7 +46,7 @@ try {
   detail = [backend.adapter, backend.fallbackReason].filter(Boolean).join('; ');
   const onResult = (result: SuiteResult): void => {
     if (result.status === 'failed') console.log(`FAIL ${backendName} ${result.group}: ${result.name}: ${result.message?.slice(0, 600)}`);
-    else if (verbose || result.group === 'training') console.log(`${result.status === 'passed' ? 'ok  ' : 'skip'} ${backendName} ${result.group}: ${result.name}${result.message ? ` (${result.message})` : ''}`);
+    else if (verbose || result.group === 'training' || result.group === 'memory') console.log(`${result.status === 'passed' ? 'ok  ' : 'skip'} ${backendName} ${result.group}: ${result.name}${result.message ? ` (${result.message})` : ''}`);
   };
   results = await runGpuSuite(backend, { documents: loadDocuments(), adapters: await loadAdapters(), ops, trainingSteps: steps, onResult });
   detail += `${detail ? '; ' : ''}${backend.memory().compiledKernels} kernels compiled`;

@@ -127,7 +127,7 @@ function setup() {
 function runNodeMode(mode) {
   return new Promise((done) => {
     const script = join(packageRoot, 'scripts', 'run-mode.ts');
-    const args = ['--conditions=@heed/source', '--import', 'tsx', script, `--mode=${mode.mode}`];
+    const args = ['--expose-gc', '--conditions=@heed/source', '--import', 'tsx', script, `--mode=${mode.mode}`];
     if (mode.ops) args.push(`--ops=${mode.ops}`);
     if (verbose) args.push('--verbose');
     const env = { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? swiftshaderIcd };

@@ -67,6 +67,26 @@ export async function runGpuSuite(backend: GpuBackend, options: SuiteOptions): P
       }
     }
   }
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect && steps > 0) {
+    // The memory probe: with the garbage collector run after every step, a training loop must
+    // not grow the device's live handles (the tensor core frees them through a FinalizationRegistry).
+    try {
+      const live: number[] = [];
+      await trainLstm(backend, 16, async () => {
+        for (let round = 0; round < 3; round++) {
+          collect();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        await backend.flush();
+        live.push(backend.memory().liveHandles);
+      });
+      const growth = live[15] - live[3];
+      report({ group: 'memory', name: 'a training loop does not grow device memory', status: growth <= 8 ? 'passed' : 'failed', message: `live handles after steps 4 and 16: ${live[3]}, ${live[15]}` });
+    } catch (error) {
+      report({ group: 'memory', name: 'a training loop does not grow device memory', status: 'failed', message: `threw ${describeError(error)}` });
+    }
+  }
   try {
     // dispose() frees device memory at once, and a disposed tensor cannot be used again.
     const before = backend.memory().liveHandles;

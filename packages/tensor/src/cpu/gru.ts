@@ -1,14 +1,8 @@
 import type { DataArray, FusedKernels } from '../backend.js';
-import { sequenceLengths } from './lstm.js';
+import { sequenceLengths, sigmoid } from './lstm.js';
 import { contiguousData, readView } from './strided.js';
 
 type GruArgs = FusedKernels<DataArray>['gruSequence']['args'];
-
-function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
 
 /**
  * The reference GRU sweep (plain loops, float64 accumulation per gate), PyTorch's cell:

@@ -5,7 +5,7 @@ type LstmArgs = FusedKernels<DataArray>['lstmSequence']['args'];
 type LstmResult = { output: Float32Array; hidden: Float32Array; cell: Float32Array; gates: Float32Array | null; cells: Float32Array | null };
 
 /** The logistic sigmoid without overflow for large |x|. */
-function sigmoid(x: number): number {
+export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);

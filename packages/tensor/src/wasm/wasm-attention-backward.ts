@@ -2,9 +2,9 @@ import type { DataArray, FusedKernels } from '../backend.js';
 import { contiguousData } from '../cpu/strided.js';
 import { BackwardArgs, attentionBackwardScratch } from './attention-backward.js';
 import { AttentionArgs, QUERY_BLOCK } from './attention-forward.js';
-import { GEMM_ROWS, PackArgs } from './gemm.js';
+import { GEMM_ROWS } from './gemm.js';
 import type { WasmRuntime } from './runtime.js';
-import { attentionProblem, entryBytes, grouping, ruleArgs, stageAttentionInputs, stageRows, writeArgs, type AttentionProblem } from './wasm-attention.js';
+import { attentionProblem, entryBytes, grouping, packQueryStrips, ruleArgs, stageAttentionInputs, stageRows, writeArgs, type AttentionProblem } from './wasm-attention.js';
 
 type BackwardArgsOf = FusedKernels<DataArray>['attentionBackward']['args'];
 
@@ -88,16 +88,7 @@ export function wasmAttentionBackward(runtime: WasmRuntime, args: BackwardArgsOf
     staged.panel(staged.rawKey, depth, 1, depth, keys * depth, keys, keys5, keyColumns);
     const gradOutput = contiguousData(args.gradOutput) as Float32Array;
     const rawGrad = stageRows(runtime, args.gradOutput, first, count);
-    const gradStrips = runtime.alloc(count * queries8 * valueDepth * 4);
-    const packArgs = runtime.args();
-    const strips = queries8 / 8;
-    const stripsPerChunk = Math.max(1, Math.ceil((strips * count) / (threads * 4)));
-    const chunksPerBatch = Math.ceil(strips / stripsPerChunk);
-    writeArgs(runtime, packArgs, [
-      [PackArgs.source, rawGrad], [PackArgs.rowStride, 1], [PackArgs.columnStride, valueDepth], [PackArgs.sourceBatch, queries * valueDepth],
-      [PackArgs.target, gradStrips], [PackArgs.k, valueDepth], [PackArgs.n, queries], [PackArgs.stripsPerChunk, stripsPerChunk], [PackArgs.chunksPerBatch, chunksPerBatch],
-    ]);
-    if (valueDepth > 0) runtime.run('gemmPackB', packArgs, count * chunksPerBatch, parallel);
+    const gradStrips = packQueryStrips(runtime, rawGrad, queries, valueDepth, count, parallel);
     const gradRows = stagePaddedRows(runtime, gradOutput, queries, valueDepth, first, count);
     const queryRows = stagePaddedRows(runtime, query, queries, depth, first, count);
     const { logSumExp2, delta } = stageStatistics(runtime, problem, args, first, count);

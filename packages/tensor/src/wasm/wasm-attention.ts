@@ -71,16 +71,7 @@ export function stageAttentionInputs(
   const rawKey = stageRows(runtime, inputs.key, first, count);
   const rawValue = stageRows(runtime, inputs.value, first, count);
 
-  const packedQuery = runtime.alloc(count * queries8 * depth * 4);
-  const packArgs = runtime.args();
-  const strips = queries8 / 8;
-  const stripsPerChunk = Math.max(1, Math.ceil((strips * count) / (threads * 4)));
-  const packChunksPerBatch = Math.ceil(strips / stripsPerChunk);
-  writeArgs(runtime, packArgs, [
-    [PackArgs.source, rawQuery], [PackArgs.rowStride, 1], [PackArgs.columnStride, depth], [PackArgs.sourceBatch, queries * depth],
-    [PackArgs.target, packedQuery], [PackArgs.k, depth], [PackArgs.n, queries], [PackArgs.stripsPerChunk, stripsPerChunk], [PackArgs.chunksPerBatch, packChunksPerBatch],
-  ]);
-  runtime.run('gemmPackB', packArgs, count * packChunksPerBatch, parallel);
+  const packedQuery = packQueryStrips(runtime, rawQuery, queries, depth, count, parallel);
 
   const keyPanels = runtime.alloc(count * keys5 * depth * 16);
   const valuePanels = forBackward ? 0 : runtime.alloc(count * values5 * keys5 * 16);
@@ -112,6 +103,25 @@ export function stageAttentionInputs(
 
 /** Packs `rows` × `depth` of a staged matrix into 5-row broadcast panels (see `PanelArgs`), over the entries being staged. */
 export type PanelPacker = (source: number, rows: number, rowStride: number, columnStride: number, sourceBatch: number, depth: number, depthPadded: number, target: number) => void;
+
+/**
+ * Packs staged [count][L][C] row-major matrices, transposed, into strips of 8 queries
+ * ([L8 / 8][C][8] per entry: the gemm's B layout), zero beyond L. Returns the address.
+ */
+export function packQueryStrips(runtime: WasmRuntime, source: number, queries: number, columns: number, count: number, parallel: boolean): number {
+  const strips = roundUp(queries, 8) / 8;
+  const target = runtime.alloc(count * strips * 8 * columns * 4);
+  if (columns === 0) return target;
+  const stripsPerChunk = Math.max(1, Math.ceil((strips * count) / (runtime.pool.size * 4)));
+  const chunksPerBatch = Math.ceil(strips / stripsPerChunk);
+  const args = runtime.args();
+  writeArgs(runtime, args, [
+    [PackArgs.source, source], [PackArgs.rowStride, 1], [PackArgs.columnStride, columns], [PackArgs.sourceBatch, queries * columns],
+    [PackArgs.target, target], [PackArgs.k, columns], [PackArgs.n, queries], [PackArgs.stripsPerChunk, stripsPerChunk], [PackArgs.chunksPerBatch, chunksPerBatch],
+  ]);
+  runtime.run('gemmPackB', args, count * chunksPerBatch, parallel);
+  return target;
+}
 
 /** Copies entries of a [N, R, C] view row-major into the arena. */
 export function stageRows(runtime: WasmRuntime, view: View<DataArray>, first: number, count: number): number {

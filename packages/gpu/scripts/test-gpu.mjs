@@ -161,9 +161,9 @@ async function bundlePage() {
     ...adapterFiles.map((file, index) => `import { adapters as adapters${index} } from ${JSON.stringify(file)};`),
     `installPageRunner(Object.assign({}, ${adapterFiles.map((_, index) => `adapters${index}`).join(', ')}));`,
   ].join('\n');
-  writeFileSync(join(directory, 'entry.ts'), entry);
+  writeFileSync(join(directory, 'entry.js'), entry);
   await esbuild.build({
-    entryPoints: [join(directory, 'entry.ts')],
+    entryPoints: [join(directory, 'entry.js')],
     bundle: true,
     format: 'esm',
     platform: 'browser',

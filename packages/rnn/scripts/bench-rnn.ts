@@ -8,11 +8,13 @@
 //     --implementation=host    host (default), composed, or both (composed only up to T = 1024)
 //     --json=out.json          also write the rows as JSON
 //
-// Each figure is the median of several runs after one warm-up run (fewer runs for long inputs).
+// Each figure is the median (and the minimum) of several runs after one warm-up run (fewer runs
+// for long inputs); the load average is printed, since other processes on the machine skew the
+// median more than the minimum.
 // "forward" runs under noGrad (inference); "fwd+bwd" runs with every parameter requiring grad
 // and backpropagates sum(output · seed) + sum(hN · seed) through time.
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Generator, noGrad, randn, type Tensor } from '@heed/tensor';
 import { GRU, LSTM, RNN, type RecurrentImplementation } from '../src/index.js';
 
@@ -37,7 +39,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function time(fn: () => void, runs: number): number {
+function time(fn: () => void, runs: number): { median: number; min: number } {
   fn();
   const samples: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -45,7 +47,7 @@ function time(fn: () => void, runs: number): number {
     fn();
     samples.push(performance.now() - start);
   }
-  return median(samples);
+  return { median: median(samples), min: Math.min(...samples) };
 }
 
 interface Row {
@@ -55,12 +57,15 @@ interface Row {
   steps: number;
   forwardMs: number;
   forwardBackwardMs: number;
+  forwardMinMs: number;
+  forwardBackwardMinMs: number;
 }
 
 const rows: Row[] = [];
-console.log(`heed @heed/rnn benchmark: hidden ${size}, input ${size}, CPU backend, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
-console.log('layer | impl     |  B |    T | forward ms | fwd+bwd ms | µs/step fwd | µs/step fwd+bwd');
-console.log('----- | -------- | -- | ---- | ---------- | ---------- | ----------- | ---------------');
+const load = (): string => loadavg().map((value) => value.toFixed(1)).join(' ');
+console.log(`heed @heed/rnn benchmark: hidden ${size}, input ${size}, CPU backend, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load()}`);
+console.log('layer | impl     |  B |    T | forward ms (min) | fwd+bwd ms (min) | µs/step fwd | µs/step fwd+bwd');
+console.log('----- | -------- | -- | ---- | ---------------- | ---------------- | ----------- | ---------------');
 for (const implementation of implementations) {
   for (const [name, make] of kinds) {
     for (const batch of batches) {
@@ -73,21 +78,33 @@ for (const implementation of implementations) {
         const seedOutput = randn([steps, batch, size], { generator });
         const seedState = randn([1, batch, size], { generator });
         const work = steps * batch;
-        const runs = work <= 2048 ? 7 : work <= 20000 ? 3 : 1;
-        const forwardMs = time(() => void noGrad(() => layer.forward(x).output.dataSync()), runs);
-        const forwardBackwardMs = time(() => {
+        const runs = work <= 2048 ? 7 : work <= 20000 ? 5 : 3;
+        const forward = time(() => void noGrad(() => layer.forward(x).output.dataSync()), runs);
+        const forwardBackward = time(() => {
           layer.zeroGrad();
           const { output, hN }: { output: Tensor; hN: Tensor } = layer.forward(x);
           output.mul(seedOutput).sum().add(hN.mul(seedState).sum()).backward();
         }, runs);
-        rows.push({ layer: name, implementation, batch, steps, forwardMs, forwardBackwardMs });
+        const row: Row = {
+          layer: name,
+          implementation,
+          batch,
+          steps,
+          forwardMs: forward.median,
+          forwardBackwardMs: forwardBackward.median,
+          forwardMinMs: forward.min,
+          forwardBackwardMinMs: forwardBackward.min,
+        };
+        rows.push(row);
         const cell = (value: number, width: number, digits = 1): string => value.toFixed(digits).padStart(width);
+        const pair = (value: number, least: number): string => `${value.toFixed(1)} (${least.toFixed(1)})`.padStart(16);
         console.log(
-          `${name.padEnd(5)} | ${implementation.padEnd(8)} | ${String(batch).padStart(2)} | ${String(steps).padStart(4)} | ${cell(forwardMs, 10)} | ${cell(forwardBackwardMs, 10)} | ${cell((forwardMs * 1000) / steps, 11)} | ${cell((forwardBackwardMs * 1000) / steps, 15)}`,
+          `${name.padEnd(5)} | ${implementation.padEnd(8)} | ${String(batch).padStart(2)} | ${String(steps).padStart(4)} | ${pair(row.forwardMs, row.forwardMinMs)} | ${pair(row.forwardBackwardMs, row.forwardBackwardMinMs)} | ${cell((row.forwardMs * 1000) / steps, 11)} | ${cell((row.forwardBackwardMs * 1000) / steps, 15)}`,
         );
       }
     }
   }
 }
+console.log(`load average at the end: ${load()}`);
 const out = argument('json');
 if (out) writeFileSync(out, JSON.stringify({ size, node: process.version, cpu: cpus()[0]?.model, rows }, null, 2));

@@ -4,7 +4,7 @@
 // loops. The forward saves only what backpropagation through time needs (gate activations, and
 // an LSTM's cell states); the backward walks the steps in reverse and computes the gradient of
 // `weight_hh` once at the end, as one product over all steps.
-import type { Backend } from '@heed/tensor';
+import type { Backend, View } from '@heed/tensor';
 import { hostMatmul, hostOuterSum, sigmoid, transposed } from './host-kernels.js';
 import { gateCount, type RecurrentMode } from './recurrent-step.js';
 
@@ -74,10 +74,40 @@ function isFirstStep(problem: HostSweepProblem, t: number, b: number): boolean {
 }
 
 /**
- * Runs the recurrence forward. `output` (rows of H, zero-filled) receives the hidden states;
- * `keepForBackward` saves gate activations for {@link hostSweepBackward}.
+ * Runs the recurrence forward on the backend's fused `lstmSequence` / `gruSequence` kernel when
+ * it has one (they save the same gate activations as {@link hostSweepForward}); null otherwise.
  */
-export function hostSweepForward(problem: HostSweepProblem, output: Float32Array, keepForBackward: boolean): HostSweepState {
+export function fusedSweepForward(problem: HostSweepProblem, keepForBackward: boolean): HostSweepState | null {
+  const { backend, mode, steps, batch, hidden: size } = problem;
+  const kernel = mode === 'lstm' ? 'lstmSequence' : mode === 'gru' ? 'gruSequence' : null;
+  if (kernel === null || !backend.runFused || !(backend.supports?.(kernel) ?? false)) return null;
+  const width = gateCount(mode) * size;
+  const view = (data: Float32Array, shape: number[], strides: number[]): View => ({ handle: data, dtype: 'float32', shape, strides, offset: 0 });
+  const common = {
+    // [T, B, G·H], a permuted view when the rows are batch-first.
+    projected: view(problem.projected, [steps, batch, width], problem.batchFirst ? [width, steps * width, 1] : [batch * width, width, 1]),
+    weightHidden: view(problem.weightHh, [width, size], [size, 1]),
+    biasHidden: problem.biasHh ? view(problem.biasHh, [width], [1]) : null,
+    hidden: view(problem.h0, [batch, size], [size, 1]),
+    lengths: problem.lengths ? Array.from(problem.lengths) : null,
+    reverse: problem.reverse,
+    batchFirst: problem.batchFirst,
+    saveForBackward: keepForBackward,
+  };
+  if (kernel === 'lstmSequence') {
+    const cell = view(problem.c0 ?? new Float32Array(batch * size), [batch, size], [size, 1]);
+    const result = backend.runFused('lstmSequence', { ...common, cell }) as Record<'output' | 'hidden' | 'cell', Float32Array> & Record<'gates' | 'cells', Float32Array | null>;
+    return { output: result.output, hN: result.hidden, cN: result.cell, gates: result.gates, cells: result.cells };
+  }
+  const result = backend.runFused('gruSequence', common) as Record<'output' | 'hidden', Float32Array> & { gates: Float32Array | null };
+  return { output: result.output, hN: result.hidden, cN: null, gates: result.gates, cells: null };
+}
+
+/**
+ * Runs the recurrence forward in plain loops (one matrix product per step for all gates and
+ * sequences); `keepForBackward` saves gate activations for {@link hostSweepBackward}.
+ */
+export function hostSweepForward(problem: HostSweepProblem, keepForBackward: boolean): HostSweepState {
   const { backend, mode, steps, batch, hidden: size, projected, biasHh } = problem;
   const width = gateCount(mode) * size;
   const weightT = { data: transposed(problem.weightHh, width, size), rows: size, columns: width };
@@ -85,6 +115,7 @@ export function hostSweepForward(problem: HostSweepProblem, output: Float32Array
   const h = problem.h0.slice();
   const c = mode === 'lstm' ? (problem.c0 ?? new Float32Array(batch * size)).slice() : null;
   const totalRows = steps * batch;
+  const output = new Float32Array(totalRows * size);
   const gates = keepForBackward && (mode === 'lstm' || mode === 'gru') ? new Float32Array(totalRows * 4 * size) : null;
   const cells = keepForBackward && mode === 'lstm' ? new Float32Array(totalRows * size) : null;
   const rows = new Int32Array(batch);

@@ -1,5 +1,5 @@
 import { paddingMask } from '@heed/attention';
-import { DTypeError, Embedding, Generator, Linear, Module, ShapeError, ValueError, concat, dropout, full, tensor, zeros, type Tensor } from '@heed/tensor';
+import { DTypeError, Embedding, Linear, Module, ShapeError, ValueError, concat, dropout, full, getDefaultGenerator, tensor, zeros, type Generator, type Tensor } from '@heed/tensor';
 import { AttentionDecoder, makeRecurrentLayer, type DecoderAttentionOptions, type DecoderState, type EncodedSource, type RecurrentCellKind } from './attention-decoder.js';
 import { checkLengths } from './recurrent.js';
 import { LSTM } from './lstm.js';
@@ -179,7 +179,7 @@ export class Seq2Seq extends Module {
     const [batch, steps] = target.shape;
     const start = full([batch, 1], this.bosIndex, { dtype: 'int32' });
     const inputs = steps > 1 ? concat([start, target.slice(1, 0, steps - 1)], 1) : start;
-    const generator = this.#generator ?? new Generator(Date.now());
+    const generator = this.#generator ?? getDefaultGenerator();
     const usePrediction = ratio < 1 ? () => generator.nextFloat() >= ratio : undefined;
     const { logits, weights } = this.decoder.teacherForced(inputs, state, encoded, usePrediction);
     return { logits, alignments: weights };

@@ -2,7 +2,7 @@ import { isGradEnabled, record, type Tensor } from '@heed/tensor';
 import { composedSweep } from './composed-sweep.js';
 import { fromHost, readHost } from './host-data.js';
 import { hostBackend } from './host-kernels.js';
-import { hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
+import { fusedSweepForward, hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
 import { unpack, type SweepResult } from './packed-result.js';
 import type { RecurrentMode } from './recurrent-step.js';
 
@@ -70,7 +70,8 @@ function hostSweep(inputs: SweepInputs): SweepResult {
   const outputSize = steps * batch * size;
   const stateSize = batch * size;
   const packed = new Float32Array(outputSize + (lstm ? 2 : 1) * stateSize);
-  const state = hostSweepForward(problem, packed.subarray(0, outputSize), recording);
+  const state = fusedSweepForward(problem, recording) ?? hostSweepForward(problem, recording);
+  packed.set(state.output, 0);
   packed.set(state.hN, outputSize);
   if (state.cN) packed.set(state.cN, outputSize + stateSize);
   const outputShape = inputs.batchFirst ? [batch, steps, size] : [steps, batch, size];

@@ -1,4 +1,4 @@
-import { HeedError, concat, loadSafetensors, saveSafetensors, type Tensor } from '@heed/tensor';
+import { HeedError, concat, getBackend, loadSafetensors, saveSafetensors, withBackend, type Backend, type Tensor } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, recurrent, type RNNBase, type RecurrentMode, type RecurrentResult } from '../src/index.js';
@@ -68,6 +68,27 @@ describe.each(modes)('%s layers', (mode) => {
       expectClose(host.result.hN, composed.result.hN);
       host.grads.forEach((grad, index) => expectClose(grad, composed.grads[index], 1e-4));
     }
+  });
+
+  it("give the same numbers with and without the backend's fused sequence kernels", () => {
+    // The CPU backend runs LSTM and GRU sweeps on its lstmSequence/gruSequence kernels; without
+    // them (a backend that does not offer them), the host sweep runs its own loops.
+    const plain: Backend = { ...getBackend(), supports: () => false };
+    const runs = [getBackend(), plain].map((backend) =>
+      withBackend(backend, () => {
+        const generator = new Generator(14);
+        const layer = makeLayer(mode, 3, 5, { numLayers: 2, bidirectional: true, batchFirst: true, generator });
+        const x = random([3, 6, 3], generator).requiresGrad_();
+        const h0 = random([4, 3, 5], generator, 0.5);
+        const c0 = random([4, 3, 5], generator, 0.5);
+        const result = run(layer, x, { h0, c0, lengths: [6, 1, 4] });
+        lossOf(result, new Generator(15)).backward();
+        return { result, grads: [x, ...layer.parameters()].map((leaf) => leaf.grad!) };
+      }),
+    );
+    expectClose(runs[0].result.output, runs[1].result.output);
+    expectClose(runs[0].result.hN, runs[1].result.hN);
+    runs[0].grads.forEach((grad, index) => expectClose(grad, runs[1].grads[index], 1e-4));
   });
 
   it('have gradients that match finite differences', () => {

@@ -100,7 +100,8 @@ describe('Seq2Seq', () => {
     const model = new Seq2Seq({ sourceVocabSize: 7, targetVocabSize: 7, embeddingDim: 8, hiddenSize: 24, cell: 'gru', generator });
     const optimizer = new Adam(model.parameters(), { lr: 0.02 });
     const sample = (): number[][] => Array.from({ length: 32 }, () => Array.from({ length: 2 + generator.nextInt(0, 3) }, () => generator.nextInt(3, 7)));
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 160; step++) {
+      if (step === 100) optimizer.lr = 0.005;
       const sequences = sample();
       const { logits } = model.forward(padSequences(sequences), padSequences(sequences.map((sequence) => [...sequence].reverse().concat(2))));
       const loss = crossEntropy(logits.reshape([-1, 7]), padSequences(sequences.map((sequence) => [...sequence].reverse().concat(2))).reshape([-1]), { ignoreIndex: 0 });

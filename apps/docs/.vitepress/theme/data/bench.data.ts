@@ -36,7 +36,9 @@ export interface BenchData {
 declare const data: BenchData;
 export { data };
 
-const resultsDirectory = fileURLToPath(new URL('../../../../bench/results/', import.meta.url));
+/** `apps/bench/results/`, or the directory in `HEED_BENCH_RESULTS` (a run made with `--out DIR`). */
+const resultsDirectory = process.env.HEED_BENCH_RESULTS ?? fileURLToPath(new URL('../../../../bench/results/', import.meta.url));
+const shownDirectory = process.env.HEED_BENCH_RESULTS ?? 'apps/bench/results';
 
 /** Keeps an SVG's markup only (no XML prolog, no scripts) so it can be inlined in the page. */
 function inlineSvg(text: string): string {
@@ -48,12 +50,12 @@ export default defineLoader({
   watch: ['../../../../bench/results/results.json', '../../../../bench/results/tables.md', '../../../../bench/results/charts/*.svg'],
   async load(): Promise<BenchData> {
     const resultsFile = join(resultsDirectory, 'results.json');
-    if (!existsSync(resultsFile)) return { available: false, reason: 'apps/bench/results/results.json does not exist yet' };
+    if (!existsSync(resultsFile)) return { available: false, reason: `${shownDirectory}/results.json does not exist yet` };
     let results: Record<string, unknown>;
     try {
       results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      return { available: false, reason: `apps/bench/results/results.json is not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+      return { available: false, reason: `${shownDirectory}/results.json is not valid JSON (${error instanceof Error ? error.message : String(error)})` };
     }
     const tablesFile = join(resultsDirectory, 'tables.md');
     const markdown = await createMarkdownRenderer(fileURLToPath(new URL('../../../', import.meta.url)));

@@ -12,6 +12,10 @@ export interface SpeedConfig {
   lengths: number[];
   /** Lengths for gpu.js modes (software renderers here: slow). */
   gpuLengths: number[];
+  /** What the gpu.js modes run: forward only, or forward and training step. */
+  gpuModes: ('forward' | 'train')[];
+  /** Timing for the gpu.js modes. */
+  gpuTiming: { warmup: number; minRepeats: number; maxRepeats: number; budgetMs: number };
   width: number;
   batch: number;
   /** Keys before (and including) each query for local-window attention. */
@@ -80,46 +84,48 @@ const quick: PresetConfig = {
   speed: {
     lengths: [128, 256, 512, 1024],
     gpuLengths: [128, 256],
+    gpuModes: ['forward'],
+    gpuTiming: { warmup: 1, minRepeats: 1, maxRepeats: 3, budgetMs: 200 },
     width: 64,
     batch: 1,
     window: 64,
     maxCallSeconds: 4,
     fullAttentionTrainMaxLength: 4096,
-    timing: { warmup: 1, minRepeats: 2, maxRepeats: 7, budgetMs: 300 },
+    timing: { warmup: 1, minRepeats: 3, maxRepeats: 15, budgetMs: 300 },
   },
   learn: {
     tasks: [
-      { name: 'adding', lengths: [8, 32] },
-      { name: 'recall', lengths: [12, 36] },
-      { name: 'copy', lengths: [12, 24] },
-      { name: 'selective', lengths: [16, 32] },
+      { name: 'adding', lengths: [8, 24] },
+      { name: 'recall', lengths: [8, 12] },
+      { name: 'copy', lengths: [12] },
+      { name: 'selective', lengths: [16] },
     ],
     copySymbols: 4,
     selectiveSymbols: 4,
-    recallKeys: 32,
+    recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
-    steps: 150,
-    batch: 32,
-    learningRate: 1e-2,
+    steps: 250,
+    batch: 16,
+    learningRate: 2e-2,
     evaluationSize: 256,
     gradientClip: 1,
     targetParameters: 4000,
     lossEvery: 10,
   },
-  gradients: { length: 64, steps: 150 },
+  gradients: { length: 24, steps: 250 },
   peers: {
     matmulSize: 1024,
     attentionLength: 2048,
     attentionDepth: 64,
     lstm: { hidden: 128, batch: 16, steps: 128 },
     lstmBatchOne: true,
-    training: { length: 128, batch: 8, width: 64 },
+    training: { length: 64, batch: 8, width: 64 },
     targetSizes: false,
     skip: [
       {
         library: 'tfjs-cpu',
-        workloads: ['matmul', 'attention', 'lstm', 'train-lstm'],
+        workloads: ['matmul', 'attention', 'lstm', 'train-lstm', 'train-attention'],
         reason: 'too slow for --quick (plain-JS backend); --full measures it',
       },
     ],
@@ -132,6 +138,8 @@ const full: PresetConfig = {
   speed: {
     lengths: [128, 256, 512, 1024, 2048, 4096, 8192, 16384],
     gpuLengths: [128, 256, 512, 1024],
+    gpuModes: ['forward', 'train'],
+    gpuTiming: { warmup: 1, minRepeats: 2, maxRepeats: 7, budgetMs: 1000 },
     width: 64,
     batch: 1,
     window: 64,
@@ -141,25 +149,25 @@ const full: PresetConfig = {
   },
   learn: {
     tasks: [
-      { name: 'adding', lengths: [8, 32, 128] },
-      { name: 'recall', lengths: [12, 36, 68] },
+      { name: 'adding', lengths: [8, 24, 64, 128] },
+      { name: 'recall', lengths: [8, 12, 20, 36] },
       { name: 'copy', lengths: [12, 24, 48] },
       { name: 'selective', lengths: [16, 32, 64] },
     ],
     copySymbols: 4,
     selectiveSymbols: 4,
-    recallKeys: 64,
+    recallKeys: 32,
     recallValues: 8,
     recallQueries: 4,
     steps: 1000,
-    batch: 32,
-    learningRate: 5e-3,
+    batch: 16,
+    learningRate: 1e-2,
     evaluationSize: 512,
     gradientClip: 1,
-    targetParameters: 8000,
+    targetParameters: 4000,
     lossEvery: 25,
   },
-  gradients: { length: 128, steps: 600 },
+  gradients: { length: 128, steps: 1000 },
   peers: {
     matmulSize: 1024,
     attentionLength: 4096,

@@ -11,6 +11,7 @@ import { Progress, type ProgressTask } from './cli/progress.js';
 import { formatTable } from './cli/table.js';
 import { canCollectGarbage } from './harness/memory.js';
 import { machineInfo, softwareVersions } from './harness/machine.js';
+import { writePngCharts } from './report/png.js';
 import { publishedResults } from './report/published.js';
 import { allTables } from './report/tables.js';
 import { writeReport } from './report/write.js';
@@ -48,10 +49,17 @@ export function newResults(options: BenchOptions, argv: string[]): BenchResults 
     machine: machineInfo(),
     versions: softwareVersions(),
     completedSuites: [],
+    suiteSeconds: {},
     published: publishedResults(),
     errors: [],
     notes,
   };
+}
+
+/** ` (speed 40 s, learn 80 s)` for the suites that finished, or nothing. */
+function suiteTimes(results: BenchResults): string {
+  const entries = Object.entries(results.suiteSeconds);
+  return entries.length ? ` (${entries.map(([suite, seconds]) => `${suite} ${seconds.toFixed(0)} s`).join(', ')})` : '';
 }
 
 async function main(): Promise<void> {
@@ -71,7 +79,7 @@ async function main(): Promise<void> {
   progress.log(`heed bench (${options.preset}): ${options.suites.join(', ')} → ${outDir}`);
 
   let finished = false;
-  const finish = (status: BenchResults['status']): number => {
+  const finish = async (status: BenchResults['status']): Promise<number> => {
     if (finished) return 0;
     finished = true;
     clearInterval(heartbeat);
@@ -79,6 +87,13 @@ async function main(): Promise<void> {
     results.finishedAt = new Date().toISOString();
     results.durationSeconds = (performance.now() - started) / 1000;
     const written = writeReport(results, outDir);
+    let pngLine = '';
+    if (options.png && status !== 'interrupted') {
+      const png = await writePngCharts(written.built, (chart) => join(outDir, 'charts', `${chart.file}.png`)).catch((error: unknown) => ({
+        reason: error instanceof Error ? error.message.split('\n')[0] : String(error),
+      }));
+      pngLine = 'files' in png ? `\nPNG:     ${png.files.length} files beside the SVGs` : `\nPNG:     skipped, ${png.reason}`;
+    }
     if (options.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {
@@ -90,7 +105,7 @@ async function main(): Promise<void> {
       return shown && !shown.startsWith('..') ? shown : path;
     };
     progress.log(
-      `\n${status === 'interrupted' ? 'Interrupted: kept what was measured so far.\n' : ''}Results: ${where(written.json)}\nReport:  ${where(written.html)}\nCharts:  ${written.charts.length} SVG files in ${where(join(outDir, 'charts'))}\nTotal time: ${results.durationSeconds.toFixed(1)} s`,
+      `\n${status === 'interrupted' ? 'Interrupted: kept what was measured so far.\n' : ''}Results: ${where(written.json)}\nReport:  ${where(written.html)}\nCharts:  ${written.charts.length} SVG files in ${where(join(outDir, 'charts'))}\nTotal time: ${results.durationSeconds.toFixed(1)} s${suiteTimes(results)}${pngLine}`,
     );
     for (const error of results.errors) progress.log(`error in ${error.suite}: ${error.message.split('\n')[0]}`);
     return status === 'complete' ? 0 : status === 'interrupted' ? 130 : 1;
@@ -100,13 +115,14 @@ async function main(): Promise<void> {
   // Libraries print banners from the worker; keep stdout for the tables (or the JSON).
   worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   let interrupts = 0;
+  let interrupted = false;
   let workerFinished = false;
   process.on('SIGINT', () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
+    interrupted = true;
     progress.log('\nCtrl-C: stopping and writing what was measured so far (Ctrl-C again to quit at once)…');
-    const code = finish('interrupted');
-    void worker.terminate().finally(() => process.exit(code));
+    void worker.terminate().then(async () => process.exit(await finish('interrupted')));
   });
 
   await new Promise<void>((resolvePromise) => {
@@ -121,6 +137,7 @@ async function main(): Promise<void> {
           break;
         case 'suite-done':
           results.completedSuites.push(message.suite);
+          results.suiteSeconds[message.suite] = message.seconds;
           break;
         case 'suite-error':
           results.errors.push({ suite: message.suite, message: message.message });
@@ -137,13 +154,13 @@ async function main(): Promise<void> {
       resolvePromise();
     });
     worker.on('exit', (code) => {
-      if (!workerFinished) results.errors.push({ suite: 'runner', message: `the worker thread exited (code ${code}) before finishing` });
+      if (!workerFinished && !interrupted) results.errors.push({ suite: 'runner', message: `the worker thread exited (code ${code}) before finishing` });
       resolvePromise();
     });
   });
-  if (finished) return;
-  const failed = results.errors.length > 0 && results.completedSuites.length === 0;
-  const code = finish(failed ? 'failed' : 'complete');
+  // After Ctrl-C the signal handler writes the report and exits.
+  if (interrupted || finished) return;
+  const code = await finish(results.errors.length > 0 ? 'failed' : 'complete');
   await worker.terminate();
   process.exitCode = code;
 }

@@ -32,6 +32,8 @@ export interface SpeedRow {
   tokensPerSecond: number | null;
   peakRssBytes: number | null;
   arrayBufferBytes: number | null;
+  /** Bytes of every tensor buffer the backend allocated during one call (CPU backend; null elsewhere). */
+  allocatedBytes: number | null;
   /** The only sample was the warm-up run (a slow call). */
   includesWarmup?: boolean;
   /** Why this size was not measured (budget, memory, unsupported). */
@@ -43,7 +45,8 @@ export interface SpeedFit extends PowerLawFit {
   backend: string;
   model: string;
   mode: 'forward' | 'train';
-  figure: 'time' | 'memory';
+  /** `memory`: peak RSS (sizes where it reached 1 MiB); `allocated`: bytes allocated per call. */
+  figure: 'time' | 'memory' | 'allocated';
 }
 
 /** The speed and memory suite. */
@@ -51,6 +54,8 @@ export interface SpeedResults {
   width: number;
   batch: number;
   lengths: number[];
+  /** Lengths and modes the gpu.js backends ran (they are slower: software renderers here). */
+  gpu: { lengths: number[]; modes: ('forward' | 'train')[] };
   backends: BackendStatus[];
   models: { name: string; description: string; parameters: number }[];
   rows: SpeedRow[];
@@ -175,6 +180,8 @@ export interface BenchResults {
   versions: Record<string, string | null>;
   /** Which suites finished; an interrupted run lists the ones that did. */
   completedSuites: SuiteName[];
+  /** Wall-clock seconds each finished suite took. */
+  suiteSeconds: Partial<Record<SuiteName, number>>;
   speed?: SpeedResults;
   learn?: LearnResults;
   gradients?: GradientResults;

@@ -34,10 +34,11 @@ async function run(input: WorkerInput): Promise<void> {
   };
   if (!sampler) context.note('Peak memory unavailable: the memory watcher thread did not start.');
   for (const suite of input.options.suites) {
+    const started = performance.now();
     try {
       const runSuite = await suites[suite]();
       await runSuite(context);
-      send({ type: 'suite-done', suite });
+      send({ type: 'suite-done', suite, seconds: (performance.now() - started) / 1000 });
     } catch (error) {
       const message = error instanceof Error ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(error);
       send({ type: 'suite-error', suite, message });

@@ -8,15 +8,28 @@ function sink(isTTY: boolean) {
 }
 
 describe('progress', () => {
-  it('prints one plain line per step when stderr is not a terminal', () => {
+  it('prints plain lines when stderr is not a terminal', () => {
     const { chunks, stream } = sink(false);
-    const progress = new Progress(stream, { clock: () => 0 });
+    const progress = new Progress(stream, { clock: () => 0, plainIntervalMs: 0 });
     const task = progress.start('speed', 2);
     task.tick('lstm T=128');
     task.tick('lstm T=256');
     task.done();
     expect(chunks.join('')).toBe('speed 1/2 lstm T=128\nspeed 2/2 lstm T=256\nspeed 2/2 done in 0s\n');
     expect(chunks.join('')).not.toContain('\r');
+  });
+
+  it('prints at most one plain line per interval', () => {
+    const { chunks, stream } = sink(false);
+    let now = 0;
+    const progress = new Progress(stream, { clock: () => now, plainIntervalMs: 1000 });
+    const task = progress.start('learn', 10);
+    for (let step = 0; step < 10; step++) {
+      now = step * 300;
+      task.tick(`step ${step}`);
+    }
+    // Printed at 0, 1200, 2400 ms (steps 0, 4, 8).
+    expect(chunks).toEqual(['learn 1/10 step 0\n', 'learn 5/10 step 4\n', 'learn 9/10 step 8\n']);
   });
 
   it('redraws one bar in place on a terminal', () => {

@@ -1,4 +1,5 @@
 import { Generator, randn } from '@heed/tensor';
+import type { LSTM } from '@heed/rnn';
 import { describe, expect, it } from 'vitest';
 import { SEQUENCE_MODEL_KINDS, buildSequenceModel, hiddenForBudget, parameterCount } from '../src/models/sequence-models.js';
 import { addingProblemTask } from '../src/tasks/index.js';
@@ -55,5 +56,16 @@ describe('training helpers', () => {
     expect(beatsBaseline('accuracy', 0.15, 0.125)).toBe(false);
     expect(beatsBaseline('mse', 0.1, 0.167)).toBe(true);
     expect(beatsBaseline('mse', 0.15, 0.167)).toBe(false);
+  });
+});
+
+describe('LSTM forget-gate bias', () => {
+  it('starts the forget gate open (input bias 1 on the second quarter)', () => {
+    const model = buildSequenceModel('lstm', { features: 2, classes: 1, targetParameters: 600, generator: new Generator(1) });
+    const layer = (model.module as unknown as { layer: LSTM }).layer;
+    const bias = Array.from(layer.parameter('bias_ih_l0').dataSync());
+    const h = model.hidden;
+    expect(bias.slice(h, 2 * h).every((value) => value === 1)).toBe(true);
+    expect(bias.slice(0, h).some((value) => value !== 1)).toBe(true);
   });
 });

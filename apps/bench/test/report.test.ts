@@ -14,7 +14,7 @@ import { RESULTS_SCHEMA, type BenchResults, type SpeedRow } from '../src/results
 import { refit } from '../src/suites/speed.js';
 
 function speedRow(model: string, length: number, ms: number, bytes: number): SpeedRow {
-  return { backend: 'cpu', model, mode: 'forward', length, batch: 1, width: 64, medianMs: ms, minMs: ms, samplesMs: [ms], tokensPerSecond: length / (ms / 1000), peakRssBytes: bytes, arrayBufferBytes: bytes };
+  return { backend: 'cpu', model, mode: 'forward', length, batch: 1, width: 64, medianMs: ms, minMs: ms, samplesMs: [ms], tokensPerSecond: length / (ms / 1000), peakRssBytes: bytes, arrayBufferBytes: bytes, allocatedBytes: bytes };
 }
 
 function sampleResults(): BenchResults {
@@ -30,6 +30,7 @@ function sampleResults(): BenchResults {
     machine: machineInfo(),
     versions: { '@heed/tensor': '0.1.0', 'onnxruntime-node': null },
     completedSuites: ['speed'],
+    suiteSeconds: { speed: 12 },
     published: publishedResults(),
     errors: [],
     notes: [],
@@ -37,6 +38,7 @@ function sampleResults(): BenchResults {
       width: 64,
       batch: 1,
       lengths: [128, 256, 512],
+      gpu: { lengths: [128], modes: ['forward'] },
       backends: [{ name: 'cpu', available: true }, { name: 'gpu:headlessgl', available: false, reason: 'no X server' }],
       models: [],
       rows: [

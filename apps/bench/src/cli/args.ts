@@ -21,6 +21,8 @@ export interface BenchOptions {
   outDir: string;
   /** Print the results JSON on stdout instead of tables. */
   json: boolean;
+  /** Also write each chart as PNG (needs Chromium). */
+  png: boolean;
   /** Base seed; each task, model and suite derives its own seed from it. */
   seed: number;
   help: boolean;
@@ -35,7 +37,7 @@ const BACKEND_PATTERN = /^(cpu|all|gpu(:[a-z0-9]+)?)$/;
 
 /** The defaults: a quick run of every suite on every available backend. */
 export function defaultOptions(outDir: string): BenchOptions {
-  return { preset: 'quick', suites: [...SUITES], backends: ['all'], outDir, json: false, seed: 1234, help: false };
+  return { preset: 'quick', suites: [...SUITES], backends: ['all'], outDir, json: false, png: false, seed: 1234, help: false };
 }
 
 function splitList(value: string): string[] {
@@ -135,6 +137,10 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
         noValue();
         options.json = true;
         break;
+      case '--png':
+        noValue();
+        options.png = true;
+        break;
       case '--help':
       case '-h':
         noValue();
@@ -163,6 +169,7 @@ Options:
   --out DIR             where results.json, report.html and charts/*.svg go
                         (default: ${defaultOutDir})
   --json                print the results JSON on stdout instead of tables
+  --png                 also save each chart as PNG (headless Chromium via playwright-core)
   --seed N              base seed for data and initial weights (default: 1234)
   -h, --help            show this text
 

@@ -49,8 +49,11 @@ export class Progress implements ProgressReporter {
   #lineOpen = false;
   #redraw: (() => void) | null = null;
 
-  constructor(stream: ProgressStream, options: { interactive?: boolean; clock?: () => number; quiet?: boolean } = {}) {
+  readonly #plainIntervalMs: number;
+
+  constructor(stream: ProgressStream, options: { interactive?: boolean; clock?: () => number; quiet?: boolean; plainIntervalMs?: number } = {}) {
     this.#stream = options.quiet ? { write: () => true } : stream;
+    this.#plainIntervalMs = options.plainIntervalMs ?? 2000;
     this.#interactive = options.interactive ?? stream.isTTY === true;
     this.#clock = options.clock ?? (() => performance.now());
   }
@@ -69,6 +72,7 @@ export class Progress implements ProgressReporter {
   /** Starts a task of `total` steps labelled `label`. */
   start(label: string, total: number): ProgressTask {
     const started = this.#clock();
+    let lastLine = -Infinity;
     let count = 0;
     let detail = '';
     let finished = false;
@@ -90,8 +94,16 @@ export class Progress implements ProgressReporter {
         if (finished) return;
         count = Math.min(total, count + steps);
         if (text !== undefined) detail = text;
-        if (this.#interactive) draw();
-        else if (text) this.#stream.write(`${label} ${count}/${total} ${text}\n`);
+        if (this.#interactive) {
+          draw();
+          return;
+        }
+        // Plain lines at most every `plainIntervalMs` (default 2 s), so logs stay short.
+        const now = this.#clock();
+        if (text && now - lastLine >= this.#plainIntervalMs) {
+          lastLine = now;
+          this.#stream.write(`${label} ${count}/${total} ${text}\n`);
+        }
       },
       note: (text: string) => {
         if (finished) return;

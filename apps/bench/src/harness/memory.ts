@@ -92,19 +92,29 @@ export interface MemoryFigures {
   peakRssBytes: number | null;
   /** Typed-array storage still allocated right after the call (before any GC), above the baseline. */
   arrayBufferBytes: number;
+  /** Bytes of every buffer the backend allocated during the call (with an allocation counter). */
+  allocatedBytes: number | null;
+}
+
+/** Counts a backend's allocations (see `countingBackend`). */
+export interface AllocationCounter {
+  reset(): void;
+  bytes(): number;
 }
 
 /**
  * Runs `fn` once and returns its memory figures. `fn` must be synchronous for the RSS peak to
  * mean "during the call"; an async `fn` is awaited and its peak includes whatever ran meanwhile.
  */
-export async function measureMemory(fn: () => unknown, sampler: MemorySampler | null): Promise<MemoryFigures> {
+export async function measureMemory(fn: () => unknown, sampler: MemorySampler | null, counter: AllocationCounter | null = null): Promise<MemoryFigures> {
   collectGarbage();
   const before = process.memoryUsage();
   sampler?.reset();
   const baseRss = sampler ? sampler.peakBytes() : before.rss;
+  counter?.reset();
   await fn();
+  const allocatedBytes = counter ? counter.bytes() : null;
   const peak = sampler ? Math.max(0, sampler.peakBytes() - baseRss) : null;
   const after = process.memoryUsage();
-  return { peakRssBytes: peak, arrayBufferBytes: Math.max(0, after.arrayBuffers - before.arrayBuffers) };
+  return { peakRssBytes: peak, arrayBufferBytes: Math.max(0, after.arrayBuffers - before.arrayBuffers), allocatedBytes };
 }

@@ -3,7 +3,7 @@
  * reached, reporting the median (robust to the odd slow run on a shared machine) beside the
  * minimum and every sample.
  */
-import { measureMemory, type MemorySampler } from './memory.js';
+import { measureMemory, type AllocationCounter, type MemorySampler } from './memory.js';
 
 /** How hard to measure one thing. */
 export interface TimingOptions {
@@ -22,6 +22,8 @@ export interface TimingOptions {
   slowMs?: number;
   /** Measure memory during the first warm-up and the first timed run: peak RSS with this sampler (null: array buffers only; absent: no memory). */
   memory?: MemorySampler | null;
+  /** Counts the backend's allocations during the memory runs. */
+  allocations?: AllocationCounter | null;
   /** Called after each timed run (for progress bars). */
   onSample?: (ms: number) => void;
 }
@@ -39,6 +41,8 @@ export interface Measurement {
   includesWarmup: boolean;
   peakRssBytes: number | null;
   arrayBufferBytes: number | null;
+  /** Bytes the backend allocated in one call (with `allocations`). */
+  allocatedBytes: number | null;
 }
 
 /** The median of a non-empty list. */
@@ -68,6 +72,7 @@ export async function measure(fn: () => unknown, options: TimingOptions = {}): P
   const samples: number[] = [];
   const peaks: number[] = [];
   const arrayBuffers: number[] = [];
+  const allocated: number[] = [];
   let memoryRuns = 0;
 
   /** One run, timed; the first warm-up run and the first timed run also measure memory. */
@@ -88,8 +93,9 @@ export async function measure(fn: () => unknown, options: TimingOptions = {}): P
       if (result instanceof Promise) return result.then(finish);
       finish();
       return undefined;
-    }, options.memory ?? null);
+    }, options.memory ?? null, options.allocations ?? null);
     if (figures.peakRssBytes !== null) peaks.push(figures.peakRssBytes);
+    if (figures.allocatedBytes !== null) allocated.push(figures.allocatedBytes);
     arrayBuffers.push(figures.arrayBufferBytes);
     return elapsed;
   };
@@ -130,5 +136,6 @@ export async function measure(fn: () => unknown, options: TimingOptions = {}): P
     // Other allocations only add to a run's figure, so the smallest is the closest to the call's own.
     peakRssBytes: peaks.length > 0 ? Math.min(...peaks) : null,
     arrayBufferBytes: arrayBuffers.length > 0 ? Math.min(...arrayBuffers) : null,
+    allocatedBytes: allocated.length > 0 ? Math.min(...allocated) : null,
   };
 }

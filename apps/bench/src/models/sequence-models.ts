@@ -4,7 +4,7 @@
  * pre-norm blocks of multi-head attention and an MLP, a linear read-out). Each is sized to a
  * target parameter count so the comparison is at equal capacity.
  */
-import { LayerNorm, Linear, Module, gelu, type Generator, type Tensor } from '@heed/tensor';
+import { LayerNorm, Linear, Module, gelu, noGrad, tensor, type Generator, type Tensor } from '@heed/tensor';
 import { MultiHeadAttention, SinusoidalPositionalEncoding } from '@heed/attention';
 import { GRU, LSTM, RNN } from '@heed/rnn';
 
@@ -51,6 +51,18 @@ export function hiddenForBudget(kind: SequenceModelKind, features: number, class
   return best;
 }
 
+/**
+ * Sets the LSTM's forget-gate input bias to `value` (gates are stacked i, f, g, o), the usual
+ * recipe for learning long dependencies (Gers et al. 2000; Jozefowicz et al. 2015; Keras's
+ * `unit_forget_bias`, on by default).
+ */
+export function setForgetBias(layer: LSTM, hidden: number, value: number): void {
+  const bias = layer.parameter('bias_ih_l0');
+  const data = Float32Array.from(bias.dataSync() as Float32Array);
+  data.fill(value, hidden, 2 * hidden);
+  noGrad(() => bias.assign(tensor(data, { shape: [4 * hidden] })));
+}
+
 class RecurrentModel extends Module {
   readonly layer: RNN | LSTM | GRU;
   readonly readout: Linear;
@@ -60,6 +72,7 @@ class RecurrentModel extends Module {
     const Layer = kind === 'lstm' ? LSTM : kind === 'gru' ? GRU : RNN;
     this.layer = this.registerModule('layer', new Layer(features, hidden, { batchFirst: true, generator }));
     this.readout = this.registerModule('readout', new Linear(hidden, classes, { generator }));
+    if (this.layer instanceof LSTM) setForgetBias(this.layer, hidden, 1);
   }
 
   forward(inputs: Tensor, answers: number): Tensor {
@@ -143,6 +156,6 @@ export function buildSequenceModel(
     };
   }
   const module = new RecurrentModel(kind, features, classes, hidden, generator);
-  const names = { rnn: 'tanh RNN', lstm: 'LSTM', gru: 'GRU' };
+  const names = { rnn: 'tanh RNN', lstm: 'LSTM (forget-gate bias 1)', gru: 'GRU' };
   return { kind, hidden, module, description: `${names[kind]}, hidden ${hidden}, linear read-out`, forward: (inputs, answers) => module.forward(inputs, answers) };
 }

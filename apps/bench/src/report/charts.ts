@@ -34,7 +34,7 @@ export function buildCharts(results: BenchResults): Chart[] {
         if (rows.length === 0) continue;
         const models = [...new Set(rows.map((row) => row.model))];
         const label = mode === 'forward' ? 'forward' : 'training step';
-        const exponent = (model: string, figure: 'time' | 'memory'): string => {
+        const exponent = (model: string, figure: 'time' | 'memory' | 'allocated'): string => {
           const fit = speed.fits.find((entry) => entry.backend === backend && entry.model === model && entry.mode === mode && entry.figure === figure);
           return fit ? ` (n^${fit.exponent.toFixed(2)})` : '';
         };
@@ -59,8 +59,29 @@ export function buildCharts(results: BenchResults): Chart[] {
         });
         const memorySeries: Series[] = models.map((model) => ({
           name: `${model}${exponent(model, 'memory')}`,
-          points: rows.filter((row) => row.model === model && (row.peakRssBytes ?? 0) > 0).map((row) => [row.length, row.peakRssBytes ?? NaN]),
+          points: rows.filter((row) => row.model === model && (row.peakRssBytes ?? 0) >= 2 ** 20).map((row) => [row.length, row.peakRssBytes ?? NaN]),
         }));
+        const allocatedSeries: Series[] = models.map((model) => ({
+          name: `${model}${exponent(model, 'allocated')}`,
+          points: rows.filter((row) => row.model === model && (row.allocatedBytes ?? 0) > 0).map((row) => [row.length, row.allocatedBytes ?? NaN]),
+        }));
+        if (allocatedSeries.some((series) => series.points.length > 0)) {
+          charts.push({
+            file: `speed-${slug(backend)}-${mode}-allocated`,
+            section: 'speed',
+            caption: `Bytes of tensor buffers allocated by one ${label} against sequence length, backend ${backend} (log-log).`,
+            svg: lineChart({
+              title: `${label[0].toUpperCase()}${label.slice(1)} allocation vs length (${backend})`,
+              subtitle: 'bytes of every tensor buffer created during one call',
+              xLabel: 'sequence length',
+              yLabel: 'bytes allocated',
+              xScale: 'log',
+              yScale: 'log',
+              series: allocatedSeries,
+              formatY: (value) => formatBytes(value),
+            }),
+          });
+        }
         if (memorySeries.some((series) => series.points.length > 0)) {
           charts.push({
             file: `speed-${slug(backend)}-${mode}-memory`,
@@ -68,7 +89,7 @@ export function buildCharts(results: BenchResults): Chart[] {
             caption: `Peak memory of one ${label} against sequence length, backend ${backend} (log-log).`,
             svg: lineChart({
               title: `${label[0].toUpperCase()}${label.slice(1)} peak memory vs length (${backend})`,
-              subtitle: 'resident set size above the level before the call',
+              subtitle: 'resident set size above the level before the call (points under 1 MiB left out)',
               xLabel: 'sequence length',
               yLabel: 'peak memory',
               xScale: 'log',
@@ -104,6 +125,7 @@ export function buildCharts(results: BenchResults): Chart[] {
           yLabel: accuracy ? 'accuracy' : 'MSE',
           xScale: 'log',
           yScale: 'linear',
+          xTicks: task.lengths.length > 1 ? [...task.lengths].sort((a, b) => a - b) : undefined,
           yDomain: accuracy ? [0, 1] : undefined,
           series,
           formatY: accuracy ? (value) => `${Math.round(value * 100)}%` : undefined,

@@ -15,14 +15,14 @@ export interface Finding {
   comment?: string;
 }
 
-function exponentOf(speed: SpeedResults, model: string, mode: 'forward' | 'train', figure: 'time' | 'memory', backend = 'cpu'): number | null {
+function exponentOf(speed: SpeedResults, model: string, mode: 'forward' | 'train', figure: 'time' | 'memory' | 'allocated', backend = 'cpu'): number | null {
   return speed.fits.find((fit) => fit.backend === backend && fit.model === model && fit.mode === mode && fit.figure === figure)?.exponent ?? null;
 }
 
 function speedFindings(speed: SpeedResults): Finding[] {
   const findings: Finding[] = [];
   const lengths = speed.lengths.length ? `${Math.min(...speed.lengths)}–${Math.max(...speed.lengths)}` : '—';
-  const check = (model: string, figure: 'time' | 'memory', low: number, high: number, expectation: string, topic: string): void => {
+  const check = (model: string, figure: 'time' | 'memory' | 'allocated', low: number, high: number, expectation: string, topic: string): void => {
     const measured = exponentOf(speed, model, 'forward', figure);
     if (measured === null) return;
     const agrees = measured >= low && measured <= high;
@@ -44,6 +44,8 @@ function speedFindings(speed: SpeedResults): Finding[] {
   check('linear attention', 'time', 0.8, 1.3, 'Linear attention does O(n) work: time exponent ≈ 1', 'Speed');
   check('full attention', 'memory', 1.5, 2.3, 'Full attention materialises the n×n weights: memory exponent ≈ 2', 'Memory');
   check('memory-efficient', 'memory', 0, 1.3, 'Memory-efficient attention keeps O(n) memory: memory exponent ≤ 1', 'Memory');
+  check('full attention', 'allocated', 1.5, 2.3, 'Full attention allocates the n×n scores and weights: allocation exponent ≈ 2', 'Memory');
+  check('memory-efficient', 'allocated', 0.7, 1.3, 'Memory-efficient attention allocates O(n): allocation exponent ≈ 1', 'Memory');
   return findings;
 }
 

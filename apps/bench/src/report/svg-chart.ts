@@ -27,6 +27,8 @@ export interface LineChartSpec {
   yDomain?: [number, number];
   width?: number;
   height?: number;
+  /** Tick positions on the x axis (default: chosen from the data range). */
+  xTicks?: number[];
   /** Formats tick and tooltip values. */
   formatX?: (value: number) => string;
   formatY?: (value: number) => string;
@@ -83,6 +85,7 @@ interface Axis {
   ticks: number[];
 }
 
+
 function makeAxis(scale: 'linear' | 'log', domain: [number, number], range: [number, number]): Axis {
   const [low, high] = domain;
   if (scale === 'log') {
@@ -134,14 +137,16 @@ export function lineChart(spec: LineChartSpec): string {
   const yScale = spec.yScale ?? 'linear';
   const formatX = spec.formatX ?? shortNumber;
   const formatY = spec.formatY ?? shortNumber;
-  const legendWidth = 170;
-  const margin = { top: spec.subtitle ? 54 : 40, right: legendWidth + 16, bottom: 52, left: 68 };
+  const legendWidth = 220;
+  const margin = { top: spec.subtitle ? 54 : 40, right: legendWidth + 16, bottom: 52, left: 84 };
   const plotRight = width - margin.right;
   const plotBottom = height - margin.bottom;
   const series = spec.series.filter((line) => line.points.some(([x, y]) => isDrawable(x, xScale) && isDrawable(y, yScale)));
   const xs = series.flatMap((line) => line.points.map(([x]) => x));
   const ys = series.flatMap((line) => line.points.map(([, y]) => y));
-  const x = makeAxis(xScale, domainOf(xs, xScale), [margin.left, plotRight]);
+  const xDomain: [number, number] = spec.xTicks && spec.xTicks.length > 1 ? [Math.min(...spec.xTicks), Math.max(...spec.xTicks)] : domainOf(xs, xScale);
+  const x = makeAxis(xScale, xDomain, [margin.left, plotRight]);
+  if (spec.xTicks && spec.xTicks.length > 1) x.ticks = [...spec.xTicks];
   const y = makeAxis(yScale, spec.yDomain ?? domainOf(ys, yScale), [plotBottom, margin.top]);
   const out: string[] = [];
   out.push(
@@ -164,7 +169,7 @@ export function lineChart(spec: LineChartSpec): string {
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotRight - margin.left}" height="${plotBottom - margin.top}" fill="none" stroke="#999"/>`);
   out.push(
     `<text x="${(margin.left + plotRight) / 2}" y="${height - 12}" text-anchor="middle" fill="#222">${escapeXml(spec.xLabel)}${xScale === 'log' ? ' (log)' : ''}</text>`,
-    `<text transform="translate(16 ${(margin.top + plotBottom) / 2}) rotate(-90)" text-anchor="middle" fill="#222">${escapeXml(spec.yLabel)}${yScale === 'log' ? ' (log)' : ''}</text>`,
+    `<text transform="translate(14 ${(margin.top + plotBottom) / 2}) rotate(-90)" text-anchor="middle" fill="#222">${escapeXml(spec.yLabel)}${yScale === 'log' ? ' (log)' : ''}</text>`,
   );
   // Lines, points and legend.
   series.forEach((line, index) => {
@@ -187,7 +192,7 @@ export function lineChart(spec: LineChartSpec): string {
     const lx = plotRight + 14;
     out.push(
       `<line x1="${lx}" x2="${lx + 22}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
-      `<text x="${lx + 28}" y="${ly + 4}" fill="#222">${escapeXml(truncate(line.name, 22))}</text>`,
+      `<text x="${lx + 28}" y="${ly + 4}" fill="#222">${escapeXml(truncate(line.name, 28))}</text>`,
     );
   });
   if (series.length === 0) {

@@ -5,6 +5,12 @@
 import { formatBytes, formatDuration, formatNumber, formatRatio, type Table } from '../cli/table.js';
 import type { BenchResults, GradientResults, LearnResults, PeerResults, SpeedResults } from '../results.js';
 
+/** Peak RSS, or "< 1 MiB" under the noise floor. */
+function peakText(bytes: number | null): string {
+  if (bytes === null) return '—';
+  return bytes < 2 ** 20 ? '< 1 MiB' : formatBytes(bytes);
+}
+
 function compactRate(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return '—';
   if (value >= 1e6) return `${formatNumber(value / 1e6)}M`;
@@ -26,9 +32,14 @@ export function speedTables(speed: SpeedResults): Table[] {
         const mine = rows.filter((row) => row.model === model);
         const measured = mine.filter((row) => row.medianMs !== null).sort((a, b) => a.length - b.length);
         const last = measured.at(-1);
+        const fitOf = (figure: 'time' | 'memory' | 'allocated') =>
+          speed.fits.find((entry) => entry.backend === backend && entry.model === model && entry.mode === mode && entry.figure === figure);
         const fit = (figure: 'time' | 'memory'): string => {
-          const found = speed.fits.find((entry) => entry.backend === backend && entry.model === model && entry.mode === mode && entry.figure === figure);
-          return found ? formatNumber(found.exponent, 2) : '—';
+          const found = fitOf(figure);
+          if (found) return formatNumber(found.exponent, 2);
+          // No measurable peak: fall back to the allocation volume's exponent, marked.
+          const allocated = figure === 'memory' ? fitOf('allocated') : undefined;
+          return allocated ? `${formatNumber(allocated.exponent, 2)}ᵃ` : '—';
         };
         return [
           model,
@@ -38,7 +49,8 @@ export function speedTables(speed: SpeedResults): Table[] {
             return row.medianMs === null ? 'skip' : formatDuration(row.medianMs);
           }),
           last ? `${compactRate(last.tokensPerSecond)} @${last.length}` : '—',
-          last ? formatBytes(last.peakRssBytes) : '—',
+          last ? peakText(last.peakRssBytes) : '—',
+          last ? formatBytes(last.allocatedBytes) : '—',
           fit('time'),
           fit('memory'),
         ];
@@ -50,14 +62,15 @@ export function speedTables(speed: SpeedResults): Table[] {
           { header: 'model' },
           ...lengths.map((length) => ({ header: `L=${length}`, align: 'right' as const })),
           { header: 'tokens/s', align: 'right' },
-          { header: 'peak mem', align: 'right' },
+          { header: 'peak RSS', align: 'right' },
+          { header: 'allocated', align: 'right' },
           { header: 'time exp', align: 'right' },
           { header: 'mem exp', align: 'right' },
         ],
         rows: body,
         notes: [
-          'Median time per call. Peak memory: highest resident set size above the level before the call, at the largest length measured.',
-          'Exponents: least-squares slope of log(time or memory) against log(length) over the largest lengths (2 ≈ quadratic, 1 ≈ linear).',
+          'Median time per call. Peak RSS: highest resident set size above the level before the call; allocated: bytes of tensor buffers created by the call (both at the largest length measured).',
+          'Exponents: least-squares slope of log(time or memory) against log(length) over the largest lengths (2 ≈ quadratic, 1 ≈ linear); ᵃ = fitted on allocated bytes where the peak stayed under 1 MiB.',
           ...skipped.slice(0, 8),
         ],
       });

@@ -3,11 +3,11 @@
  * results), `charts/*.svg` (for the docs app) and `tables.md` (the terminal tables as Markdown).
  * Called at the end of a run and again on Ctrl-C, so it must work on partial results.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTable } from '../cli/table.js';
 import type { BenchResults } from '../results.js';
-import { buildCharts } from './charts.js';
+import { buildCharts, type Chart } from './charts.js';
 import { findings } from './findings.js';
 import { renderHtml } from './html.js';
 import { allTables } from './tables.js';
@@ -18,6 +18,8 @@ export interface WrittenReport {
   html: string;
   markdown: string;
   charts: string[];
+  /** The charts as built (for PNG export). */
+  built: Chart[];
 }
 
 /** Writes `text` to `path` atomically (a reader never sees half a file, even if we are killed mid-write). */
@@ -34,6 +36,11 @@ export function writeReport(results: BenchResults, outDir: string): WrittenRepor
   writeAtomic(json, `${JSON.stringify(results, null, 2)}\n`);
   const tables = allTables(results);
   const charts = buildCharts(results);
+  // Charts of an earlier run that this one did not draw would be mistaken for this run's.
+  const names = new Set(charts.map((chart) => `${chart.file}.svg`));
+  for (const file of readdirSync(join(outDir, 'charts'))) {
+    if (file.endsWith('.svg') && !names.has(file)) rmSync(join(outDir, 'charts', file));
+  }
   const chartFiles = charts.map((chart) => {
     const file = join(outDir, 'charts', `${chart.file}.svg`);
     writeAtomic(file, `${chart.svg}\n`);
@@ -43,5 +50,5 @@ export function writeReport(results: BenchResults, outDir: string): WrittenRepor
   writeAtomic(html, renderHtml(results, tables, charts, findings(results), results.published));
   const markdown = join(outDir, 'tables.md');
   writeAtomic(markdown, `${tables.map(formatTable).join('\n\n')}\n`);
-  return { json, html, markdown, charts: chartFiles };
+  return { json, html, markdown, charts: chartFiles, built: charts };
 }

@@ -18,7 +18,7 @@ export type WorkerMessage =
   | { type: 'log'; message: string }
   | { type: 'section'; name: SectionName; data: NonNullable<BenchResults[SectionName]> }
   | { type: 'note'; message: string }
-  | { type: 'suite-done'; suite: SuiteName }
+  | { type: 'suite-done'; suite: SuiteName; seconds: number }
   | { type: 'suite-error'; suite: SuiteName; message: string }
   | { type: 'finished' };
 

@@ -20,10 +20,15 @@ export function refit(results: SpeedResults, backend: string, model: string, mod
   results.fits = results.fits.filter((fit) => !(fit.backend === backend && fit.model === model && fit.mode === mode));
   const time = fitScaling(rows.map((row) => ({ size: row.length, value: row.medianMs })));
   if (time) results.fits.push({ ...time, backend, model, mode, figure: 'time' } satisfies SpeedFit);
-  // Memory below 1 MiB is noise in RSS terms; fit only sizes above it.
-  const memory = fitScaling(rows.map((row) => ({ size: row.length, value: row.peakRssBytes !== null && row.peakRssBytes >= 2 ** 20 ? row.peakRssBytes : null })));
+  // Peak RSS below 1 MiB is noise (the allocator reuses freed pages); fit only sizes above it.
+  const memory = fitScaling(rows.map((row) => ({ size: row.length, value: row.peakRssBytes !== null && row.peakRssBytes >= MEMORY_NOISE_FLOOR ? row.peakRssBytes : null })));
   if (memory) results.fits.push({ ...memory, backend, model, mode, figure: 'memory' } satisfies SpeedFit);
+  const allocated = fitScaling(rows.map((row) => ({ size: row.length, value: row.allocatedBytes })));
+  if (allocated) results.fits.push({ ...allocated, backend, model, mode, figure: 'allocated' } satisfies SpeedFit);
 }
+
+/** Peak-RSS growth under this is indistinguishable from the allocator's own churn. */
+export const MEMORY_NOISE_FLOOR = 2 ** 20;
 
 /** Why `length` should not be measured, judging from the sizes measured so far; null to measure it. */
 export function skipReason(results: SpeedResults, row: Pick<SpeedRow, 'backend' | 'model' | 'mode' | 'length'>, maxCallSeconds: number): string | null {
@@ -34,7 +39,7 @@ export function skipReason(results: SpeedResults, row: Pick<SpeedRow, 'backend' 
 }
 
 async function timeModel(model: SpeedModel, input: Tensor, mode: Mode, opened: BenchBackend, context: SuiteContext, onSample: () => void) {
-  const timing = context.config.speed.timing;
+  const timing = opened.name === 'cpu' ? context.config.speed.timing : context.config.speed.gpuTiming;
   const run =
     mode === 'forward'
       ? async () => {
@@ -48,7 +53,7 @@ async function timeModel(model: SpeedModel, input: Tensor, mode: Mode, opened: B
           await opened.flush();
           await loss.data();
         };
-  return measure(run, { ...timing, memory: context.sampler, onSample });
+  return measure(run, { ...timing, memory: context.sampler, allocations: opened.counter, onSample });
 }
 
 /** Runs the speed and memory suite. */
@@ -58,6 +63,7 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
     width: config.width,
     batch: config.batch,
     lengths: config.lengths,
+    gpu: { lengths: config.gpuLengths, modes: config.gpuModes },
     backends: [],
     models: [],
     rows: [],
@@ -65,7 +71,9 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
     notes: [
       `Each model is one layer at width ${config.width} (recurrent hidden size ${config.width}; attention: one head with query/key/value/output projections, causal), input [${config.batch}, T, ${config.width}].`,
       'Forward runs without recording gradients; a training step is forward + mean-square loss + backward (no optimiser update).',
-      'Times include reading the result back to the host. Peak memory is the highest resident set size above the level before the call, sampled every 2 ms by a watcher thread (smallest over the measured runs).',
+      'Times include reading the result back to the host. Peak memory is the highest resident set size above the level before the call, sampled every 2 ms by a watcher thread (smallest over the measured runs); under 1 MiB it is lost in the allocator\'s own churn.',
+      'Allocated: bytes of every tensor buffer the CPU backend created during one call (kernel outputs and uploads), counted exactly; it shows how memory traffic grows where the peak stays under the noise floor.',
+      ...(config.gpuModes.includes('train') ? [] : ['gpu.js modes run the forward pass only in this preset (--full adds the training step).']),
     ],
   };
   const names = expandBackendNames(context.options.backends);
@@ -76,7 +84,8 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
     context.publish('speed', results);
     if (!opened.backend) continue;
     const lengths = name === 'cpu' ? config.lengths : config.gpuLengths;
-    const progress = context.progress.start(`speed ${name}`, SPEED_MODEL_NAMES.length * 2 * lengths.length);
+    const modes: Mode[] = name === 'cpu' ? ['forward', 'train'] : config.gpuModes;
+    const progress = context.progress.start(`speed ${name}`, SPEED_MODEL_NAMES.length * modes.length * lengths.length);
     setBackend(opened.backend);
     try {
       for (const modelName of SPEED_MODEL_NAMES) {
@@ -84,12 +93,12 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
         if (!results.models.some((entry) => entry.name === modelName)) {
           results.models.push({ name: modelName, description: model.description, parameters: model.module.parameters().reduce((total, parameter) => total + parameter.size, 0) });
         }
-        for (const mode of ['forward', 'train'] as const) {
+        for (const mode of modes) {
           for (const length of lengths) {
             const base = { backend: name, model: modelName, mode, length, batch: config.batch, width: config.width };
             const reason = memoryLimit(modelName, mode, length, config.fullAttentionTrainMaxLength) ?? skipReason(results, base, config.maxCallSeconds);
             if (reason) {
-              results.rows.push({ ...base, medianMs: null, minMs: null, samplesMs: [], tokensPerSecond: null, peakRssBytes: null, arrayBufferBytes: null, skipped: reason });
+              results.rows.push({ ...base, medianMs: null, minMs: null, samplesMs: [], tokensPerSecond: null, peakRssBytes: null, arrayBufferBytes: null, allocatedBytes: null, skipped: reason });
               progress.tick(`${modelName} ${mode} T=${length}: skipped`);
               continue;
             }
@@ -104,6 +113,7 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
               tokensPerSecond: (config.batch * length) / (measured.medianMs / 1000),
               peakRssBytes: measured.peakRssBytes,
               arrayBufferBytes: measured.arrayBufferBytes,
+              allocatedBytes: measured.allocatedBytes,
               ...(measured.includesWarmup ? { includesWarmup: true } : {}),
             });
             refit(results, name, modelName, mode);

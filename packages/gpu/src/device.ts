@@ -1,5 +1,5 @@
 import { BackendError } from '@heed/tensor';
-import { destroyWebGpuDevice, type GpuModeName } from './modes.js';
+import { destroyWebGpuDevice, useWebGpuDevice, type GpuModeName } from './modes.js';
 import { maxElements, type Program, type ProgramInput } from './program.js';
 
 /** What gpu.js hands back from a pipeline kernel: a GL texture, a WebGPU buffer, or (cpu, webasm) an array. */
@@ -80,6 +80,7 @@ export class Device {
     this.#gpu = gpu;
     this.#asynchronous = mode === 'webgpu';
     this.#getVariableType = getVariableType;
+    if (this.#asynchronous) useWebGpuDevice();
   }
 
   /** Whether reads must be awaited (WebGPU). */

@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { BackendError, cpuBackend, tensor, withBackend } from '@heed/tensor';
 import { backendConformanceCases, runConformanceCase } from '@heed/tensor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extraCases } from '../test/extra-cases.js';
 import { lossDifference, trainAttention, trainLstm } from '../test/training.js';
 import { createGpuBackend, type GpuBackend, type GpuModeName } from './index.js';
 
@@ -41,6 +42,12 @@ describe.each(modes)('gpu.js backend, %s mode', (mode) => {
       expect(runConformanceCase(testCase, backend)).toBeNull();
     });
   }
+
+  it('matches the CPU backend on fused attention over many key tiles, windows, and large index arithmetic', async () => {
+    const tiled = await createGpuBackend({ mode, attentionTileElements: 6 });
+    for (const extra of extraCases(tiled)) expect([extra.name, await extra.run(backend)]).toEqual([extra.name, null]);
+    await tiled.destroy();
+  }, 60_000);
 
   it('reads the same values synchronously and asynchronously, in every dtype', async () => {
     const [x, index, mask] = withBackend(backend, () => [tensor([[1.5, -2], [3, 4]]), tensor([3, -7], { dtype: 'int32' }), tensor([true, false])]);

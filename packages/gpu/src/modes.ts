@@ -38,12 +38,21 @@ export function variableType(): (value: unknown) => string {
 }
 
 let dawnLoaded = false;
+let webGpuUsers = 0;
+
+/** Counts a backend on the shared WebGPU device (see {@link destroyWebGpuDevice}). */
+export function useWebGpuDevice(): void {
+  webGpuUsers++;
+}
 
 /**
  * Destroys gpu.js's shared WebGPU device and, when this package loaded Dawn itself, drops the
  * `navigator.gpu` it installed: Dawn keeps Node's event loop alive while that reference exists.
  */
 export async function destroyWebGpuDevice(): Promise<void> {
+  // gpu.js shares one device between GPU instances: keep it while another backend uses it.
+  webGpuUsers = Math.max(0, webGpuUsers - 1);
+  if (webGpuUsers > 0) return;
   const module = gpujs as unknown as { WebGPUContext?: { destroy(): Promise<void> }; default?: { WebGPUContext?: { destroy(): Promise<void> } } };
   await (module.WebGPUContext ?? module.default?.WebGPUContext)?.destroy();
   if (dawnLoaded) {

@@ -4,7 +4,8 @@
 // are all `await tensor.data()`, so WebGPU runs it unchanged.
 import { cpuBackend, tensor, withBackend } from '@heed/tensor';
 import { backendConformanceCases, runConformanceCaseAsync, runReferenceDocumentsAsync, type ReferenceAdapters, type ReferenceDocument } from '@heed/tensor/testing';
-import type { GpuBackend } from '../src/index.js';
+import { createGpuBackend, type GpuBackend } from '../src/index.js';
+import { extraCases } from './extra-cases.js';
 import { lossDifference, trainAttention, trainLstm } from './training.js';
 
 /** One check's outcome. */
@@ -48,6 +49,17 @@ export async function runGpuSuite(backend: GpuBackend, options: SuiteOptions): P
       report({ group: 'conformance', name: testCase.name, status: 'failed', message: `threw ${describeError(error)}` });
     }
   }
+  // The same mode with tiny attention tiles, so the fused kernels run over many key tiles.
+  const tiled = await createGpuBackend({ mode: backend.mode, attentionTileElements: 6, webgpu: { allowSoftwareAdapter: true } });
+  for (const extra of extraCases(tiled)) {
+    try {
+      const problem = await extra.run(backend);
+      report({ group: 'conformance', name: extra.name, status: problem ? 'failed' : 'passed', message: problem ?? undefined });
+    } catch (error) {
+      report({ group: 'conformance', name: extra.name, status: 'failed', message: `threw ${describeError(error)}` });
+    }
+  }
+  await tiled.destroy();
   const reference = await runReferenceDocumentsAsync(options.documents, options.adapters, { backend, ops: options.ops });
   for (const result of reference) {
     if (result.status === 'skipped' && options.ops && !options.ops.includes(result.op)) continue;

@@ -4,7 +4,7 @@ import { contiguousData, readView } from '../cpu/strided.js';
 import { GEMM_ROWS } from './gemm.js';
 import { SweepArgs, sweepGates, sweepScratch, type SweepMode } from './recurrent.js';
 import type { WasmRuntime } from './runtime.js';
-import { canBlock } from './thread-pool.js';
+import { canBlock, isNode } from './thread-pool.js';
 import { writeArgs } from './wasm-attention.js';
 
 type LstmArgsOf = FusedKernels<DataArray>['lstmSequence']['args'];
@@ -12,6 +12,9 @@ type GruArgsOf = FusedKernels<DataArray>['gruSequence']['args'];
 
 /** Multiply-adds per step from which a sweep splits units over threads (a barrier per step costs a few µs). */
 const PARALLEL_STEP_WORK = 1 << 17;
+
+/** Tuning of the sweeps' threading; `ignoreLoad` lets tests run threaded on a busy machine. */
+export const sweepThreading = { ignoreLoad: false };
 
 interface SweepInputs {
   projected: View<DataArray>;
@@ -140,12 +143,31 @@ function wasmSweep(runtime: WasmRuntime, mode: SweepMode, args: SweepInputs): Sw
   return result;
 }
 
-/** Threads for a sweep: only workers already running join (a barrier job must not wait for one to start). */
+/**
+ * Threads for a sweep: only workers already running join (a barrier job must not wait for one
+ * to start), and none when the machine is oversubscribed (see {@link machineIsBusy}): threads
+ * that meet at a barrier every step stall whenever one of them is descheduled. The result does
+ * not depend on the choice.
+ */
 function chooseParticipants(runtime: WasmRuntime, stepWork: number, unitGroups: number): number {
   const pool = runtime.pool;
-  if (pool.size <= 1 || stepWork < PARALLEL_STEP_WORK) return 1;
+  if (pool.size <= 1 || stepWork < PARALLEL_STEP_WORK || (!sweepThreading.ignoreLoad && machineIsBusy(pool.size))) return 1;
   pool.start();
   return Math.max(1, Math.min(pool.size, 1 + pool.ready, unitGroups));
+}
+
+/**
+ * In Node, whether the 1-minute load average exceeds the processors by more than this pool's
+ * own threads could explain (other processes compete for the cores). Browsers do not say: false.
+ */
+function machineIsBusy(threads: number): boolean {
+  if (!isNode) return false;
+  const os = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:os') as
+    | { loadavg: () => number[]; availableParallelism?: () => number; cpus: () => unknown[] }
+    | undefined;
+  if (!os) return false;
+  const processors = os.availableParallelism?.() ?? os.cpus().length;
+  return os.loadavg()[0] > processors + threads;
 }
 
 /** The fused LSTM sweep (same contract as the JS `lstmSequenceKernel`). */

@@ -78,7 +78,7 @@ console.log('done', backend.info.threads);
     expect(result.stdout.trim()).toBe('done 2');
     expect(result.status).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
-  });
+  }, 60_000);
 
   it('stop on close() and start again on the next parallel kernel', async () => {
     const backend = cpuBackend({ threads: 2 });

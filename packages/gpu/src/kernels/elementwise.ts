@@ -83,9 +83,10 @@ function binaryStatements(op: BinaryOp, a: string, b: string, out: string): stri
 /** Converts a float read into `dtype`'s value set (truncation for int32, 0/1 for bool). */
 function castExpression(value: string, from: DType, to: DType): string {
   if (from === to || to === 'float32') return value;
-  if (to === 'bool') return `(${value} !== 0.0 ? 1.0 : 0.0)`;
+  if (to === 'bool') return `(${value} !== 0.0 && ${value} === ${value} ? 1.0 : 0.0)`; // NaN casts to false, as on the CPU
   if (from === 'bool') return value;
-  return `(${value} < 0.0 ? -Math.floor(-${value}) : Math.floor(${value}))`;
+  // Truncation toward zero; NaN becomes 0, as Int32Array stores it.
+  return `(${value} !== ${value} ? 0.0 : (${value} < 0.0 ? -Math.floor(-${value}) : Math.floor(${value})))`;
 }
 
 /**

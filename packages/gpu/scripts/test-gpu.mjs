@@ -9,8 +9,9 @@
 // "N passed, M failed, K skipped".
 //   node packages/gpu/scripts/test-gpu.mjs [--modes=webasm,node-webgpu,...] [--no-setup] [--verbose]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +89,18 @@ function nodeGyp() {
 function ensureGl() {
   const directory = glDirectory();
   if (!directory) return 'the optional `gl` package is not installed (pnpm install should add it with gpu.js)';
-  if (existsSync(join(directory, 'build', 'Release', 'webgl.node'))) return null;
+  const binary = join(directory, 'build', 'Release', 'webgl.node');
+  if (existsSync(binary)) return null;
+  // The build lands inside this clone's node_modules; keep a copy per gl version and Node ABI in
+  // the user's cache so later clones on the same machine reuse it (a new machine builds again).
+  const version = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')).version;
+  const cached = join(homedir(), '.cache', 'heed', `gl-${version}-node-abi${process.versions.modules}-${process.arch}`, 'webgl.node');
+  if (existsSync(cached)) {
+    mkdirSync(dirname(binary), { recursive: true });
+    copyFileSync(cached, binary);
+    log(`setup: gl ${version} taken from ${cached}`);
+    return null;
+  }
   const packages = aptInstall(['libxi-dev', 'libxext-dev', 'libx11-dev', 'libgl-dev', 'pkg-config', 'python3', 'make', 'g++']);
   if (packages) return packages;
   const [command, ...prefix] = nodeGyp();
@@ -100,6 +112,12 @@ function ensureGl() {
   const result = run(command, [...prefix, 'rebuild', ...nodedir, '-j', '2'], { cwd: directory });
   if (!result.ok) return `building gl failed: ${result.output.trim().split('\n').slice(-3).join(' ')}`;
   log(`setup: gl built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  try {
+    mkdirSync(dirname(cached), { recursive: true });
+    copyFileSync(binary, cached);
+  } catch {
+    // A cache that cannot be written only costs the next clone a rebuild.
+  }
   return null;
 }
 

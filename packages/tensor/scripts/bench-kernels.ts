@@ -31,20 +31,29 @@ const view = (data: DataArray, shape: number[]): View<DataArray> => ({
   offset: 0,
 });
 
-/** Median and best wall-clock milliseconds of `run` after `warmup` untimed runs, stopping after about `budgetMs`. */
-function time(run: () => unknown, options: { warmup?: number; runs?: number; budgetMs?: number } = {}): { median: number; best: number; runs: number } {
+/**
+ * Median wall-clock milliseconds of `run` after `warmup` untimed runs (stopping after about
+ * `budgetMs`), and the median CPU milliseconds of the whole process (every thread) per run.
+ */
+function time(run: () => unknown, options: { warmup?: number; runs?: number; budgetMs?: number } = {}): { median: number; cpu: number; runs: number } {
   const { warmup = 2, runs = 7, budgetMs = 4000 } = options;
   for (let index = 0; index < warmup; index++) run();
-  const samples: number[] = [];
+  const walls: number[] = [];
+  const cpus: number[] = [];
   const start = performance.now();
-  while (samples.length < runs && (samples.length < 3 || performance.now() - start < budgetMs)) {
+  while (walls.length < runs && (walls.length < 3 || performance.now() - start < budgetMs)) {
     const before = performance.now();
+    const usage = process.cpuUsage();
     run();
-    samples.push(performance.now() - before);
+    const spent = process.cpuUsage(usage);
+    walls.push(performance.now() - before);
+    cpus.push((spent.user + spent.system) / 1000);
   }
-  samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)], best: samples[0], runs: samples.length };
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { median: median(walls), cpu: median(cpus), runs: walls.length };
 }
+/** "wall / cpu" milliseconds. */
+const timing = ({ median, cpu }: { median: number; cpu: number }) => `${median.toFixed(1)} / ${cpu.toFixed(0)}`;
 
 const paths: [string, CpuBackend][] = [
   ['js', cpuBackend({ simd: false })],
@@ -62,7 +71,6 @@ console.log(`default cpuBackend(): ${JSON.stringify({ ...cpuBackend().info, feat
 console.log(`engine features: ${JSON.stringify(threaded.info.features)}\n`);
 
 const rows: string[][] = [['workload', ...paths.map(([name]) => name), 'unit']];
-const cell = (value: number | null, digits = 1) => (value === null ? '—' : value.toFixed(digits));
 
 for (const size of [256, 512, 1024]) {
   const a = view(random(size * size), [1, size, size]);
@@ -72,10 +80,10 @@ for (const size of [256, 512, 1024]) {
     `matmul ${size}³`,
     ...paths.map(([name, backend]) => {
       if (name === 'js' && size === 1024 && !withJs && quick) return '—';
-      const { median } = time(() => backend.run('matmul', { a, b }), { runs: size === 1024 ? 5 : 9 });
-      return cell(flops / (median * 1e6));
+      const { median, cpu } = time(() => backend.run('matmul', { a, b }), { runs: size === 1024 ? 5 : 9 });
+      return `${(flops / (median * 1e6)).toFixed(1)} / ${(flops / (cpu * 1e6)).toFixed(1)}`;
     }),
-    'GFLOP/s (median)',
+    'GFLOP/s: wall / per CPU-second',
   ]);
 }
 
@@ -98,8 +106,8 @@ const backwardArgs = {
   gradOutput: view(random(length * depth), [1, length, depth]),
 };
 const jsAllowed = (name: string) => name !== 'js' || withJs || quick;
-rows.push([`attention forward L=S=${length} D=${depth}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? cell(time(() => backend.runFused!('attentionForward', attention), { warmup: name === 'js' ? 0 : 2, runs: 5 }).median) : '—')), 'ms (median)']);
-rows.push([`attention backward L=S=${length} D=${depth}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? cell(time(() => backend.runFused!('attentionBackward', backwardArgs), { warmup: name === 'js' ? 0 : 2, runs: 5 }).median) : '—')), 'ms (median)']);
+rows.push([`attention forward L=S=${length} D=${depth}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? timing(time(() => backend.runFused!('attentionForward', attention), { warmup: name === 'js' ? 0 : 2, runs: 5 })) : '—')), 'ms: wall / CPU']);
+rows.push([`attention backward L=S=${length} D=${depth}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? timing(time(() => backend.runFused!('attentionBackward', backwardArgs), { warmup: name === 'js' ? 0 : 2, runs: 5 })) : '—')), 'ms: wall / CPU']);
 
 for (const batch of [16, 1]) {
   const steps = quick ? 256 : 1024;
@@ -125,7 +133,7 @@ for (const batch of [16, 1]) {
       saveForBackward: false,
     });
   };
-  rows.push([`LSTM forward H=${hidden} I=${inputSize} B=${batch} T=${steps}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? cell(time(() => lstm(backend), { warmup: name === 'js' ? 0 : 2, runs: 5 }).median) : '—')), 'ms (median)']);
+  rows.push([`LSTM forward H=${hidden} I=${inputSize} B=${batch} T=${steps}`, ...paths.map(([name, backend]) => (jsAllowed(name) ? timing(time(() => lstm(backend), { warmup: name === 'js' ? 0 : 2, runs: 5 })) : '—')), 'ms: wall / CPU']);
 }
 
 const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
@@ -133,4 +141,6 @@ for (const [index, row] of rows.entries()) {
   console.log(row.map((text, column) => (column === 0 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  '));
   if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
 }
+console.log('\nMedians. CPU time counts every thread of the process; on an idle machine wall ≈ CPU / threads,');
+console.log('so a wall time far above that means other processes held the cores (see the load average).');
 await Promise.all(paths.map(([, backend]) => backend.close()));

@@ -141,17 +141,27 @@ export class ThreadPool {
     Atomics.store(control, Control.NEXT, tag);
     Atomics.store(control, Control.GENERATION, this.#generation);
     if (this.ready > 0) Atomics.notify(control, Control.GENERATION);
-    for (;;) {
-      const next = Atomics.load(control, Control.NEXT);
-      const index = next & 0xffff;
-      if (index >= chunks) break;
-      if (Atomics.compareExchange(control, Control.NEXT, next, next + 1) !== next) continue;
-      kernel(args, index, 0);
-      Atomics.add(control, Control.DONE, 1);
-      if (once) break;
+    try {
+      for (;;) {
+        const next = Atomics.load(control, Control.NEXT);
+        const index = next & 0xffff;
+        if (index >= chunks) break;
+        if (Atomics.compareExchange(control, Control.NEXT, next, next + 1) !== next) continue;
+        kernel(args, index, 0);
+        Atomics.add(control, Control.DONE, 1);
+        if (once) break;
+      }
+    } catch (error) {
+      // Stop handing out chunks, let the workers finish the ones they hold, then rethrow.
+      const claimed = Atomics.exchange(control, Control.NEXT, CLOSED) & 0xffff;
+      this.#waitUntilDone(claimed - 1);
+      throw error;
     }
     this.#waitUntilDone(chunks);
     Atomics.store(control, Control.NEXT, CLOSED);
+    if (Atomics.exchange(control, Control.FAILED, 0) !== 0) {
+      throw new Error(`a kernel worker thread failed${this.lastError ? `: ${this.lastError}` : ''}`);
+    }
   }
 
   #waitUntilDone(chunks: number): void {

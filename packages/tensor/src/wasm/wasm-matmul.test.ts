@@ -4,6 +4,7 @@ import { matmulKernel } from '../cpu/matmul.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';
+import { GemmArgs } from './gemm.js';
 import { wasmMatmul } from './wasm-matmul.js';
 
 const features = wasmFeatures();
@@ -58,5 +59,30 @@ describe.skipIf(!features.simd)('wasmMatmul', () => {
     const runtime = runtimes[0];
     expect([...wasmMatmul(runtime, operand(1, 2, 0, 'row'), operand(1, 0, 3, 'row'))]).toEqual([0, 0, 0, 0, 0, 0]);
     expect(wasmMatmul(runtime, operand(1, 0, 4, 'row'), operand(1, 4, 3, 'row')).length).toBe(0);
+  });
+});
+
+describe.skipIf(!features.simd || !features.sharedMemory)('the thread pool', () => {
+  it('throws (instead of hanging) when a kernel traps, and keeps working afterwards', async () => {
+    const runtime = new WasmRuntime({ threads: 2, relaxed: false });
+    try {
+      runtime.pool.start();
+      for (let wait = 0; wait < 100 && runtime.pool.ready < 1; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+      runtime.reset();
+      const args = runtime.args();
+      // A B operand far outside memory: every chunk traps, on the workers and on this thread.
+      for (let offset = 0; offset < 64; offset += 4) runtime.setI32(args, offset, 1);
+      runtime.setI32(args, GemmArgs.b, 0x7ff00000);
+      runtime.setI32(args, GemmArgs.rowsPerChunk, 5);
+      runtime.setI32(args, GemmArgs.m, 40);
+      runtime.setI32(args, GemmArgs.k, 8);
+      runtime.setI32(args, GemmArgs.chunksPerBatch, 8);
+      expect(() => runtime.run('gemmChunk', args, 8, true)).toThrow();
+      const a = operand(1, 30, 40, 'row');
+      const b = operand(1, 40, 20, 'row');
+      expect(compareArrays(wasmMatmul(runtime, a, b), matmulKernel(a, b), { abs: 1e-5, rel: 1e-5 }).ok).toBe(true);
+    } finally {
+      await runtime.close();
+    }
   });
 });

@@ -18,6 +18,8 @@ export const Control = {
   ONCE: 6,
   STOP: 7,
   READY: 8,
+  /** Set by a worker whose chunk threw; the posting thread then throws too. */
+  FAILED: 9,
   /** Barrier words used inside kernels (count of arrivals, then the barrier's generation). */
   BARRIER_COUNT: 16,
   BARRIER_GENERATION: 17,
@@ -60,14 +62,25 @@ function serve(data, reportError) {
         const index = next & 0xffff;
         if (index >= chunks) break;
         if (Atomics.compareExchange(control, C.NEXT, next, next + 1) !== next) continue;
-        kernel(args, index, data.id);
+        try {
+          kernel(args, index, data.id);
+        } catch (error) {
+          // Leave the pool (this instance may be broken) but finish the chunk's bookkeeping,
+          // so the posting thread is not left waiting; it throws instead.
+          Atomics.store(control, C.FAILED, 1);
+          Atomics.sub(control, C.READY, 1);
+          Atomics.add(control, C.DONE, 1);
+          Atomics.notify(control, C.DONE);
+          reportError(String((error && error.stack) || error));
+          return;
+        }
         if (Atomics.add(control, C.DONE, 1) + 1 === chunks) Atomics.notify(control, C.DONE);
         if (once) break;
       }
     }
   } catch (error) {
     Atomics.sub(control, C.READY, 1);
-    reportError(String(error && error.stack || error));
+    reportError(String((error && error.stack) || error));
   }
 }
 if (typeof process !== 'undefined' && process.versions && process.versions.node) {

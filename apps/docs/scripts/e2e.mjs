@@ -43,7 +43,7 @@ function run(command, commandArgs, options = {}) {
 if (!args.includes('--no-snippets')) {
   const report = join(shots, 'snippets.json');
   mkdirSync(shots, { recursive: true });
-  const vitest = join(root, 'node_modules/.bin/vitest');
+  const vitest = join(docs, 'node_modules/.bin/vitest');
   run(vitest, ['run', '--config', 'vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile=${report}`]);
   if (existsSync(report)) {
     const { testResults } = JSON.parse((await import('node:fs')).readFileSync(report, 'utf8'));

@@ -1,5 +1,8 @@
 import { CLOSED, Control, workerSource } from './worker-source.js';
 
+/** The most chunks one parallel job may have (larger jobs run on the calling thread alone). */
+export const MAX_CHUNKS = 0xfff0;
+
 /** A chunk runner exported by the kernel module: `(argsPointer, chunkIndex, threadId)`. */
 export type ChunkKernel = (args: number, chunk: number, thread: number) => void;
 
@@ -123,7 +126,8 @@ export class ThreadPool {
    */
   run(kernelIndex: number, kernel: ChunkKernel, args: number, chunks: number, parallel: boolean, once = false): void {
     if (chunks <= 0) return;
-    if (!parallel || this.#size <= 1) {
+    // Chunk indices travel in 16 bits of NEXT; hosts keep jobs below that (see MAX_CHUNKS).
+    if (!parallel || this.#size <= 1 || chunks > MAX_CHUNKS) {
       for (let chunk = 0; chunk < chunks; chunk++) kernel(args, chunk, 0);
       return;
     }

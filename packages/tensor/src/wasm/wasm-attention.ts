@@ -3,6 +3,7 @@ import { contiguousData } from '../cpu/strided.js';
 import { AttentionArgs, QUERY_BLOCK, attentionForwardScratch } from './attention-forward.js';
 import { GEMM_ROWS, PackArgs, PanelArgs } from './gemm.js';
 import type { WasmRuntime } from './runtime.js';
+import { MAX_CHUNKS } from './thread-pool.js';
 import { PARALLEL_WORK } from './wasm-matmul.js';
 
 type ForwardArgs = FusedKernels<DataArray>['attentionForward']['args'];
@@ -175,7 +176,8 @@ export function ruleArgs(causal: boolean, window: readonly [number, number] | nu
 
 /** How many batch entries fit a group, and whether to spread the work over threads. */
 export function grouping(runtime: WasmRuntime, problem: AttentionProblem, bytes: number): { group: number; parallel: boolean } {
-  const group = Math.min(problem.batches, Math.max(1, Math.floor(GROUP_BYTES / bytes)));
+  const blocks = Math.max(Math.ceil(problem.queries / QUERY_BLOCK), Math.ceil(problem.keys / 80));
+  const group = Math.min(problem.batches, Math.max(1, Math.floor(MAX_CHUNKS / blocks)), Math.max(1, Math.floor(GROUP_BYTES / bytes)));
   const work = problem.batches * problem.queries * problem.keys * (problem.depth + problem.valueDepth);
   return { group, parallel: runtime.pool.size > 1 && work >= PARALLEL_WORK };
 }

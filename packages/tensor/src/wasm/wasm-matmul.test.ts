@@ -55,6 +55,13 @@ describe.skipIf(!features.simd)('wasmMatmul', () => {
     for (const result of results.slice(1)) expect(result).toEqual(results[0]);
   });
 
+  it('handles more small batches than a job has chunk indices', () => {
+    const a = operand(70_000, 2, 3, 'row');
+    const b = operand(70_000, 3, 2, 'transposed');
+    const want = matmulKernel(a, b);
+    for (const runtime of runtimes) expect(compareArrays(wasmMatmul(runtime, a, b), want, { abs: 1e-5, rel: 1e-5 }).ok).toBe(true);
+  });
+
   it('returns zeros for an empty inner dimension and empty results for empty outer ones', () => {
     const runtime = runtimes[0];
     expect([...wasmMatmul(runtime, operand(1, 2, 0, 'row'), operand(1, 0, 3, 'row'))]).toEqual([0, 0, 0, 0, 0, 0]);

@@ -1,6 +1,7 @@
 import type { DataArray, View } from '../backend.js';
 import { GEMM_COLUMNS, GEMM_ROWS, GEMM_SCRATCH_BYTES, GemmArgs, PackArgs } from './gemm.js';
 import type { WasmRuntime } from './runtime.js';
+import { MAX_CHUNKS } from './thread-pool.js';
 import { stageMatrices } from './staging.js';
 
 /** Arena bytes one group of batches may use; bigger batched products run group by group. */
@@ -105,7 +106,8 @@ export function wasmMatmul(runtime: WasmRuntime, a: View<DataArray>, b: View<Dat
   const bShared = b.strides[0] === 0 || batches === 1;
   const perBatch = 4 * ((aShared ? 0 : m * k) + (bShared ? 0 : k * (n + ldc)) + m * ldc);
   const fixed = 4 * ((aShared ? m * k : 0) + (bShared ? k * (n + ldc) : 0));
-  const group = Math.min(batches, Math.max(1, Math.floor((GROUP_BYTES - fixed) / perBatch)));
+  // Few enough batches per group that a job has fewer than MAX_CHUNKS chunks (one per batch at most rows).
+  const group = Math.min(batches, MAX_CHUNKS >> 2, Math.max(1, Math.floor((GROUP_BYTES - fixed) / perBatch)));
   const parallel = runtime.pool.size > 1 && m * n * k * group >= PARALLEL_WORK;
   for (let first = 0; first < batches; first += group) {
     const count = Math.min(group, batches - first);

@@ -3,6 +3,7 @@
  * suites in a worker thread, draws progress on stderr, and writes the results JSON, the HTML
  * report and the charts, also when the run is interrupted with Ctrl-C or a suite fails.
  */
+import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -85,6 +86,13 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     results.status = status;
     results.finishedAt = new Date().toISOString();
+    const load = Math.max(results.machine.loadAverage[0], os.loadavg()[0]);
+    // This run itself keeps one or two cores busy; more than that means other work competed.
+    if (load > results.machine.cores + 1) {
+      results.notes.push(
+        `The machine was busy during this run (load average up to ${load.toFixed(1)} on ${results.machine.cores} cores): other processes competed for the CPU, so times are noisy and slower than on an idle machine; ratios measured side by side are affected less.`,
+      );
+    }
     results.durationSeconds = (performance.now() - started) / 1000;
     const written = writeReport(results, outDir);
     let pngLine = '';

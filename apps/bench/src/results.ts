@@ -4,6 +4,7 @@
  * quoted and marked so).
  */
 import type { BenchOptions, SuiteName } from './cli/args.js';
+import type { LearnConfig } from './config.js';
 import type { PowerLawFit } from './harness/fit.js';
 import type { MachineInfo } from './harness/machine.js';
 import type { PublishedResult } from './report/published.js';
@@ -85,14 +86,8 @@ export interface LearnRow {
 
 /** The learning suite. */
 export interface LearnResults {
-  config: {
-    steps: number;
-    batch: number;
-    learningRate: number;
-    evaluationSize: number;
-    gradientClip: number;
-    targetParameters: number;
-  };
+  /** The preset's learning settings (the whole `LearnConfig`: tasks, sizes, steps, optimiser). */
+  config: LearnConfig;
   tasks: { name: string; title: string; source: string; metric: 'accuracy' | 'mse'; lengths: number[]; baselines: { length: number; name: string; score: number; extra?: { name: string; value: number } }[] }[];
   models: { name: string; description: string }[];
   rows: LearnRow[];

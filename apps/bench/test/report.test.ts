@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultOptions } from '../src/cli/args.js';
+import { presetConfig } from '../src/config.js';
 import { machineInfo } from '../src/harness/machine.js';
 import { buildCharts } from '../src/report/charts.js';
 import { findings } from '../src/report/findings.js';
@@ -50,7 +51,7 @@ function sampleResults(): BenchResults {
       notes: [],
     },
     learn: {
-      config: { steps: 10, batch: 4, learningRate: 0.01, evaluationSize: 8, gradientClip: 1, targetParameters: 100 },
+      config: { ...presetConfig('quick').learn, steps: 10 },
       tasks: [{ name: 'adding', title: 'Adding problem', source: 'H&S 1997', metric: 'mse', lengths: [8], baselines: [{ length: 8, name: 'always answer 1', score: 0.167 }] }],
       models: [],
       rows: [
@@ -101,7 +102,7 @@ describe('report', () => {
     const tables = allTables(sampleResults());
     const learn = tables.find((table) => table.title.startsWith('Learning'))!;
     expect(learn.rows.at(-1)).toEqual(['baseline', '0', '0.167', '—', '—']);
-    expect(learn.rows[0][2]).toBe('0.0500 ✓');
+    expect(learn.rows[0][2]).toBe('0.0500 ✓ (1.0 s)');
     const skipped = tables.find((table) => table.title === 'Speed and memory: backends skipped')!;
     expect(skipped.rows).toEqual([['gpu:headlessgl', 'no X server']]);
   });

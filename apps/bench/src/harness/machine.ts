@@ -73,7 +73,7 @@ export function machineInfo(): MachineInfo {
 export function describeMachine(info: MachineInfo): string {
   const gib = (info.memoryBytes / 2 ** 30).toFixed(1);
   const simd = info.simd.filter((flag) => flag.startsWith('avx'));
-  return `${info.cpu}, ${info.cores} cores${simd.length ? ` (${simd.join(' ')})` : ''}, ${gib} GiB, Node ${info.node}, ${info.platform}`;
+  return `${info.cpu}, ${info.cores} cores${simd.length ? ` (${simd.join(' ')})` : ''}, ${gib} GiB, Node ${info.node}, ${info.platform}, load average ${info.loadAverage[0].toFixed(1)} at the start`;
 }
 
 /** The installed version of a package the app can resolve, or null when it is not installed. */
@@ -101,6 +101,16 @@ export function packageVersion(name: string): string | null {
   }
 }
 
+/** The version of `name` as `owner` (a package the app depends on) sees it, for indirect dependencies. */
+function versionVia(owner: string, name: string): string | null {
+  try {
+    const ownerRequire = createRequire(require.resolve(`${owner}/package.json`));
+    return (JSON.parse(readFileSync(ownerRequire.resolve(`${name}/package.json`), 'utf8')) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Versions of heed's packages and the peers, keyed by package name (null: not installed). */
 export function softwareVersions(): Record<string, string | null> {
   const names = [
@@ -115,7 +125,6 @@ export function softwareVersions(): Record<string, string | null> {
     '@tensorflow/tfjs-layers',
     'onnxruntime-node',
     'brain.js',
-    'gpu.js',
   ];
-  return Object.fromEntries(names.map((name) => [name, packageVersion(name)]));
+  return { ...Object.fromEntries(names.map((name) => [name, packageVersion(name)])), 'gpu.js': versionVia('@heed/gpu', 'gpu.js') ?? versionVia('brain.js', 'gpu.js') };
 }

@@ -124,7 +124,7 @@ export function buildCharts(results: BenchResults): Chart[] {
           xLabel: 'sequence length',
           yLabel: accuracy ? 'accuracy' : 'MSE',
           xScale: 'log',
-          yScale: 'linear',
+          yScale: accuracy ? 'linear' : 'log',
           xTicks: task.lengths.length > 1 ? [...task.lengths].sort((a, b) => a - b) : undefined,
           yDomain: accuracy ? [0, 1] : undefined,
           series,

@@ -103,7 +103,7 @@ export function learnTables(learn: LearnResults): Table[] {
         ...task.lengths.map((length) => {
           const row = mine.find((entry) => entry.length === length);
           if (!row) return '';
-          return `${format(row.score)}${row.beatsBaseline ? ' ✓' : ''}`;
+          return `${format(row.score)}${row.beatsBaseline ? ' ✓' : ''} (${row.seconds.toFixed(1)} s)`;
         }),
         String(mine[0]?.steps ?? '—'),
         `${seconds.toFixed(1)} s`,
@@ -130,7 +130,7 @@ export function learnTables(learn: LearnResults): Table[] {
       ],
       rows: body,
       notes: [
-        `Baseline: ${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences. ✓ = beats it by a clear margin.`,
+        `Baseline: ${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences. ✓ = beats it by a clear margin. In brackets: training time of that result.`,
         `Source: ${task.source}.`,
       ],
     };

@@ -44,14 +44,7 @@ export async function runLearnSuite(context: SuiteContext): Promise<void> {
   const config = context.config.learn;
   const tasks = learnTasks(config);
   const results: LearnResults = {
-    config: {
-      steps: config.steps,
-      batch: config.batch,
-      learningRate: config.learningRate,
-      evaluationSize: config.evaluationSize,
-      gradientClip: config.gradientClip,
-      targetParameters: config.targetParameters,
-    },
+    config,
     tasks: [],
     models: [],
     rows: [],

@@ -8,15 +8,10 @@
  */
 import type { Generator } from '@heed/tensor';
 import { memorylessClassifier } from './baselines.js';
-import { checkLength, emptyBatch, setFeature, type Task, type TaskBatch } from './task.js';
+import { checkLength, emptyBatch, setFeature, type SymbolTaskOptions, type Task, type TaskBatch } from './task.js';
 
-/** Options of {@link copyMemoryTask}. */
-export interface CopyMemoryOptions {
-  /** Data symbols to copy (n; 10 in Arjovsky et al.). */
-  symbols?: number;
-  /** Alphabet size (K; 8 in Arjovsky et al.). */
-  alphabet?: number;
-}
+/** Options of the task: `symbols` (n) data tokens from an alphabet of `alphabet` (K). */
+export type CopyMemoryOptions = SymbolTaskOptions;
 
 /**
  * Creates the copy-memory task.

@@ -9,15 +9,10 @@
  */
 import type { Generator } from '@heed/tensor';
 import { memorylessClassifier } from './baselines.js';
-import { checkLength, emptyBatch, sampleDistinct, setFeature, type Task, type TaskBatch } from './task.js';
+import { checkLength, emptyBatch, sampleDistinct, setFeature, type SymbolTaskOptions, type Task, type TaskBatch } from './task.js';
 
-/** Options of {@link selectiveCopyingTask}. */
-export interface SelectiveCopyingOptions {
-  /** Data tokens to copy (n). */
-  symbols?: number;
-  /** Alphabet size (K). */
-  alphabet?: number;
-}
+/** Options of the task: `symbols` (n) data tokens from an alphabet of `alphabet` (K). */
+export type SelectiveCopyingOptions = SymbolTaskOptions;
 
 /**
  * Creates the selective copying task.

@@ -53,6 +53,14 @@ export interface BaselineResult {
   extra?: { name: string; value: number };
 }
 
+/** Options of the two copying tasks. */
+export interface SymbolTaskOptions {
+  /** Data symbols to copy (n). */
+  symbols?: number;
+  /** Alphabet size (K). */
+  alphabet?: number;
+}
+
 /** Sets `inputs[b, t, f] = value`. */
 export function setFeature(batch: TaskBatch, b: number, t: number, f: number, value: number): void {
   batch.inputs[(b * batch.length + t) * batch.features + f] = value;

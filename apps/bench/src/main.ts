@@ -22,17 +22,31 @@ import { replayProgress } from './run/remote-progress.js';
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultOutDir = join(appRoot, 'results');
+/** Where the user typed the command: npm and pnpm run scripts in the package folder but say where they started in INIT_CWD. */
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+
+/** A path as the user would type it from where they are (absolute when outside that folder). */
+function shown(path: string): string {
+  const relativePath = relative(userCwd, path);
+  return relativePath && !relativePath.startsWith('..') ? relativePath : path;
+}
 
 function parseOrExit(argv: string[]): BenchOptions {
   try {
-    return parseArgs(argv, relative(process.cwd(), defaultOutDir) || '.');
+    return parseArgs(argv, shown(defaultOutDir));
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`heed bench: ${error.message}\n\n${usage(relative(process.cwd(), defaultOutDir))}\n`);
+      process.stderr.write(`heed bench: ${error.message}\n\n${usage(shown(defaultOutDir))}\n`);
       process.exit(2);
     }
     throw error;
   }
+}
+
+/** The command that repeats this run from the repository root. */
+function reproduceCommand(argv: readonly string[]): string {
+  const args = argv.filter((arg) => arg !== '--');
+  return args.length > 0 ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 }
 
 /** A fresh results object for a run that is about to start. */
@@ -45,7 +59,7 @@ export function newResults(options: BenchOptions, argv: string[]): BenchResults 
     startedAt: new Date().toISOString(),
     finishedAt: null,
     durationSeconds: null,
-    command: ['heed-bench', ...argv].join(' '),
+    command: reproduceCommand(argv),
     options: { preset: options.preset, suites: options.suites, backends: options.backends, seed: options.seed },
     machine: machineInfo(),
     versions: softwareVersions(),
@@ -67,17 +81,17 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOrExit(argv);
   if (options.help) {
-    process.stdout.write(`${usage(relative(process.cwd(), defaultOutDir))}\n`);
+    process.stdout.write(`${usage(shown(defaultOutDir))}\n`);
     return;
   }
-  const outDir = resolve(options.outDir);
+  const outDir = resolve(userCwd, options.outDir);
   const results = newResults(options, argv);
   const started = performance.now();
   const progress = new Progress(process.stderr);
   const tasks = new Map<number, ProgressTask>();
   const heartbeat = setInterval(() => progress.refresh(), 1000);
   heartbeat.unref();
-  progress.log(`heed bench (${options.preset}): ${options.suites.join(', ')} → ${outDir}`);
+  progress.log(`heed bench (${options.preset}): ${options.suites.join(', ')} → ${shown(outDir)}`);
 
   let finished = false;
   const finish = async (status: BenchResults['status']): Promise<number> => {
@@ -108,10 +122,7 @@ async function main(): Promise<void> {
       const tables = allTables(results);
       process.stdout.write(`\n${tables.map(formatTable).join('\n\n')}\n`);
     }
-    const where = (path: string): string => {
-      const shown = relative(process.cwd(), path);
-      return shown && !shown.startsWith('..') ? shown : path;
-    };
+    const where = shown;
     progress.log(
       `\n${status === 'interrupted' ? 'Interrupted: kept what was measured so far.\n' : ''}Results: ${where(written.json)}\nReport:  ${where(written.html)}\nCharts:  ${written.charts.length} SVG files in ${where(join(outDir, 'charts'))}\nTotal time: ${results.durationSeconds.toFixed(1)} s${suiteTimes(results)}${pngLine}`,
     );

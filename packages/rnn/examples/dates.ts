@@ -4,7 +4,7 @@
 // training time, and the alignment matrix of one example.
 //
 //   node --conditions=@heed/source --import tsx packages/rnn/examples/dates.ts [options]
-//     --steps=N       training steps (default 800)     --batch=N    batch size (default 64)
+//     --steps=N       training steps (default 500)     --batch=N    batch size (default 64)
 //     --cell=gru|lstm|rnn (default gru)                  --hidden=N   hidden size (default 64)
 //     --score=general|additive|dot|concat (default general)
 //     --style=luong|bahdanau (default luong)          --lr=X       Adam learning rate (default 0.005)
@@ -17,7 +17,7 @@ import { CharacterVocabulary, SOURCE_CHARACTERS, TARGET_CHARACTERS, dateExamples
 
 const option = (name: string, fallback: string): string => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const config = {
-  steps: Number(option('steps', '800')),
+  steps: Number(option('steps', '500')),
   batch: Number(option('batch', '64')),
   cell: option('cell', 'gru') as RecurrentCellKind,
   hidden: Number(option('hidden', '64')),

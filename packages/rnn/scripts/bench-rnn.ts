@@ -6,6 +6,7 @@
 //     --steps=128,1024         time steps to run
 //     --batches=1,16           batch sizes to run
 //     --implementation=host    host (default), composed, or both (composed only up to T = 1024)
+//     --threads=N              run on cpuBackend({ threads: N }) instead of the default backend
 //     --json=out.json          also write the rows as JSON
 //
 // Each figure is the median (and the minimum) of several runs after one warm-up run (fewer runs
@@ -15,7 +16,7 @@
 // and backpropagates sum(output · seed) + sum(hN · seed) through time.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Generator, noGrad, randn, type Tensor } from '@heed/tensor';
+import { Generator, cpuBackend, getBackend, noGrad, randn, setBackend, type Tensor } from '@heed/tensor';
 import { GRU, LSTM, RNN, type RecurrentImplementation } from '../src/index.js';
 
 const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -26,6 +27,9 @@ const batches = list(argument('batches'), [1, 16]);
 const implementations: RecurrentImplementation[] =
   argument('implementation') === 'both' ? ['host', 'composed'] : [(argument('implementation') as RecurrentImplementation | undefined) ?? 'host'];
 const size = 128;
+const threads = argument('threads');
+if (threads) setBackend(cpuBackend({ threads: Number(threads) }));
+const backendInfo = (getBackend() as { info?: { kernels: string; threads: number } }).info;
 
 type Layer = RNN | LSTM | GRU;
 const kinds: [string, () => Layer][] = [
@@ -63,7 +67,7 @@ interface Row {
 
 const rows: Row[] = [];
 const load = (): string => loadavg().map((value) => value.toFixed(1)).join(' ');
-console.log(`heed @heed/rnn benchmark: hidden ${size}, input ${size}, CPU backend, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load()}`);
+console.log(`heed @heed/rnn benchmark: hidden ${size}, input ${size}, CPU backend, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${backendInfo ? `${backendInfo.kernels} kernels on ${backendInfo.threads} thread(s)` : getBackend().name}, load average ${load()}`);
 console.log('layer | impl     |  B |    T | forward ms (min) | fwd+bwd ms (min) | µs/step fwd | µs/step fwd+bwd');
 console.log('----- | -------- | -- | ---- | ---------------- | ---------------- | ----------- | ---------------');
 for (const implementation of implementations) {

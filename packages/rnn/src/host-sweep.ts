@@ -184,8 +184,9 @@ export function hostSweepForward(problem: HostSweepProblem, keepForBackward: boo
 }
 
 /**
- * Backpropagation through time for a sweep run by {@link hostSweepForward} with
- * `keepForBackward`. `gradOutput` (rows of H), `gradHN` and `gradCN` ([B, H]) may be null (zero).
+ * Backpropagation through time for a sweep run by {@link fusedSweepForward} or
+ * {@link hostSweepForward} with `keepForBackward`. Per step: the gate derivatives in plain loops,
+ * then one product with `weight_hh` for all sequences. `gradOutput` (rows of H), `gradHN` and `gradCN` ([B, H]) may be null (zero).
  * `needWeights` says whether the gradients of `weight_hh` and `bias_hh` are wanted.
  */
 export function hostSweepBackward(

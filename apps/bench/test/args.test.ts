@@ -35,6 +35,7 @@ describe('parseArgs', () => {
     [['--suite'], /--suite needs a value/],
     [['--out', '--json'], /--out needs a value/],
     [['--backend', 'tpu'], /unknown backend "tpu"/],
+    [['--backend', 'gpu:vulkan'], /unknown backend "gpu:vulkan"/],
     [['--seed', '-3'], /non-negative integer/],
     [['--seed', '1.5'], /non-negative integer/],
     [['--quick', '--full'], /exclusive/],
@@ -42,5 +43,13 @@ describe('parseArgs', () => {
   ])('rejects %j with a usage error', (argv, pattern) => {
     expect(() => parseArgs(argv, 'r')).toThrow(UsageError);
     expect(() => parseArgs(argv, 'r')).toThrow(pattern);
+  });
+});
+
+describe('expandBackendNames', () => {
+  it('expands all and gpu into every gpu.js mode, without duplicates', async () => {
+    const { expandBackendNames } = await import('../src/backends/backends.js');
+    expect(expandBackendNames(['all'])).toEqual(['cpu', 'gpu:webgpu', 'gpu:webgl2', 'gpu:webgl', 'gpu:headlessgl', 'gpu:webasm', 'gpu:cpu']);
+    expect(expandBackendNames(['gpu:webasm', 'gpu', 'cpu'])).toEqual(['gpu:webasm', 'gpu:webgpu', 'gpu:webgl2', 'gpu:webgl', 'gpu:headlessgl', 'gpu:cpu', 'cpu']);
   });
 });

@@ -5,6 +5,7 @@
 import { cpuBackend, getBackend, type Backend } from '@heed/tensor';
 import type * as HeedGpu from '@heed/gpu';
 import type { AllocationCounter } from '../harness/memory.js';
+import { GPU_MODE_NAMES } from '../cli/args.js';
 import { countingBackend } from './counting-backend.js';
 
 /** A backend to measure on, or why it is unavailable. */
@@ -21,7 +22,7 @@ export interface BenchBackend {
 }
 
 /** gpu.js modes in the order @heed/gpu prefers them. */
-export const GPU_MODES = ['webgpu', 'webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'] as const;
+export const GPU_MODES = GPU_MODE_NAMES;
 
 /** Expands `--backend` values (`cpu`, `gpu`, `gpu:<mode>`, `all`) into backend names (`cpu`, `gpu:webasm`, …). */
 export function expandBackendNames(requested: readonly string[]): string[] {

@@ -33,7 +33,9 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const BACKEND_PATTERN = /^(cpu|all|gpu(:[a-z0-9]+)?)$/;
+/** gpu.js modes `@heed/gpu` knows (`--backend gpu:<mode>`). */
+export const GPU_MODE_NAMES = ['webgpu', 'webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'] as const;
+const BACKENDS = new Set(['cpu', 'all', 'gpu', ...GPU_MODE_NAMES.map((mode) => `gpu:${mode}`)]);
 
 /** The defaults: a quick run of every suite on every available backend. */
 export function defaultOptions(outDir: string): BenchOptions {
@@ -112,8 +114,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
         const names = splitList(value());
         if (names.length === 0) throw new UsageError(`${flag} needs at least one backend`);
         for (const name of names) {
-          if (!BACKEND_PATTERN.test(name)) {
-            throw new UsageError(`unknown backend "${name}" (use cpu, gpu, gpu:<mode> such as gpu:webasm, or all)`);
+          if (!BACKENDS.has(name)) {
+            throw new UsageError(`unknown backend "${name}" (use cpu, gpu, gpu:<mode> with a mode of ${GPU_MODE_NAMES.join(', ')}, or all)`);
           }
         }
         options.backends = [...new Set(names)];

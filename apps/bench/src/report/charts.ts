@@ -48,7 +48,7 @@ export function buildCharts(results: BenchResults): Chart[] {
           caption: `Time per ${label} against sequence length, backend ${backend} (log-log; slope = scaling exponent).`,
           svg: lineChart({
             title: `${label[0].toUpperCase()}${label.slice(1)} time vs length (${backend})`,
-            subtitle: `batch ${speed.batch}, d = ${speed.width}; median of repeats`,
+            subtitle: `batch ${speed.batch}, d = ${speed.width}; points: median of repeats; n^k: fit on the fastest runs`,
             xLabel: 'sequence length',
             yLabel: 'time per call',
             xScale: 'log',

@@ -70,7 +70,7 @@ export function speedTables(speed: SpeedResults): Table[] {
         rows: body,
         notes: [
           'Median time per call. Peak RSS: highest resident set size above the level before the call; allocated: bytes of tensor buffers created by the call (both at the largest length measured).',
-          'Exponents: least-squares slope of log(time or memory) against log(length) over the largest lengths (2 ≈ quadratic, 1 ≈ linear); ᵃ = fitted on allocated bytes where the peak stayed under 1 MiB.',
+          'Exponents: least-squares slope of log(time or memory) against log(length) over the largest lengths (2 ≈ quadratic, 1 ≈ linear); time uses the fastest run at each length (the least disturbed by other processes); ᵃ = fitted on allocated bytes where the peak stayed under 1 MiB.',
           ...skipped.slice(0, 8),
         ],
       });

@@ -18,7 +18,9 @@ type Mode = 'forward' | 'train';
 export function refit(results: SpeedResults, backend: string, model: string, mode: Mode): void {
   const rows = results.rows.filter((row) => row.backend === backend && row.model === model && row.mode === mode && row.medianMs !== null);
   results.fits = results.fits.filter((fit) => !(fit.backend === backend && fit.model === model && fit.mode === mode));
-  const time = fitScaling(rows.map((row) => ({ size: row.length, value: row.medianMs })));
+  // The fastest run per length: slower runs are other processes interfering (timeit's advice),
+  // which on a shared machine bends a fit of medians far more than the algorithm does.
+  const time = fitScaling(rows.map((row) => ({ size: row.length, value: row.minMs })));
   if (time) results.fits.push({ ...time, backend, model, mode, figure: 'time' } satisfies SpeedFit);
   // Peak RSS below 1 MiB is noise (the allocator reuses freed pages); fit only sizes above it.
   const memory = fitScaling(rows.map((row) => ({ size: row.length, value: row.peakRssBytes !== null && row.peakRssBytes >= MEMORY_NOISE_FLOOR ? row.peakRssBytes : null })));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expandBackendNames } from '../src/backends/backends.js';
 import { SUITES, UsageError, parseArgs, usage } from '../src/cli/args.js';
 
 describe('parseArgs', () => {
@@ -47,8 +48,7 @@ describe('parseArgs', () => {
 });
 
 describe('expandBackendNames', () => {
-  it('expands all and gpu into every gpu.js mode, without duplicates', async () => {
-    const { expandBackendNames } = await import('../src/backends/backends.js');
+  it('expands all and gpu into every gpu.js mode, without duplicates', () => {
     expect(expandBackendNames(['all'])).toEqual(['cpu', 'gpu:webgpu', 'gpu:webgl2', 'gpu:webgl', 'gpu:headlessgl', 'gpu:webasm', 'gpu:cpu']);
     expect(expandBackendNames(['gpu:webasm', 'gpu', 'cpu'])).toEqual(['gpu:webasm', 'gpu:webgpu', 'gpu:webgl2', 'gpu:webgl', 'gpu:headlessgl', 'gpu:cpu', 'cpu']);
   });

@@ -142,7 +142,7 @@ export function beamSearch(decoder: AttentionDecoder, encoded: EncodedSource, in
         candidates.sort((x, y) => y.logProbability - x.logProbability);
         let kept = 0;
         for (const candidate of candidates) {
-          if (kept === width || finished[b].length >= width) break;
+          if (kept === width) break;
           const parent = beams[candidate.slot]!;
           const row = rowsOf(weights, candidate.slot, sourceLength, expanded.lengths[candidate.slot]);
           if (candidate.token === tokens.eosIndex) {
@@ -156,15 +156,24 @@ export function beamSearch(decoder: AttentionDecoder, encoded: EncodedSource, in
           nextBeams[slot] = { tokens: [...parent.tokens, candidate.token], alignment: [...parent.alignment, row], logProbability: candidate.logProbability };
           kept++;
         }
-        // Done when enough hypotheses ended (or, rarely, no beam is left open).
-        if (finished[b].length >= width || kept === 0) done[b] = true;
+        // Done when no beam is left open, or when `beamSize` hypotheses have ended and no open beam
+        // scores better than the worst of them (so a likely long hypothesis is not cut off by
+        // unlikely short ones that happened to end first).
+        const ended = finished[b].map((hypothesis) => hypothesis.score).sort((x, y) => y - x);
+        let bestOpen = -Infinity;
+        for (let k = 0; k < kept; k++) {
+          const beam = nextBeams[b * width + k]!;
+          bestOpen = Math.max(bestOpen, normalise(beam.logProbability, beam.tokens.length));
+        }
+        if (kept === 0 || (ended.length >= width && bestOpen <= ended[width - 1])) done[b] = true;
       }
       beams = nextBeams;
       state = reorderState(result.state, tensor(parents, { dtype: 'int32' }));
       input = tensor(nextTokens, { dtype: 'int32' });
     }
     for (let b = 0; b < batch; b++) {
-      if (finished[b].length < width) {
+      if (!done[b]) {
+        // Cut off by maxLength: open beams compete with the ended ones.
         for (let k = 0; k < width; k++) {
           const beam = beams[b * width + k];
           if (beam) finished[b].push({ ...beam, score: normalise(beam.logProbability, beam.tokens.length), finished: false });

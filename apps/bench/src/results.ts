@@ -145,6 +145,8 @@ export interface TargetCheck {
   description: string;
   measured: number | null;
   target: number;
+  /** Whether `measured` must be at least (`>=`) or at most (`<=`) the target. */
+  direction: '>=' | '<=';
   unit: string;
   met: boolean | null;
   detail: string;

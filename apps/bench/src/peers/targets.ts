@@ -41,7 +41,7 @@ export function targetChecks(rows: PeerRow[], workloadName: (kind: string) => st
     const heed = workload ? best(rows, workload, 'heed', heedVariant) : null;
     const other = workload ? best(rows, workload, peer) : null;
     if (!workload || !heed || !other || heed.medianMs === null || other.medianMs === null) {
-      checks.push({ id, description, measured: null, target, unit: '×', met: null, detail: `not measured in this run${workload ? '' : ' (workload not run)'}` });
+      checks.push({ id, description, measured: null, target, direction: mode === 'speedup' ? '>=' : '<=', unit: '×', met: null, detail: `not measured in this run${workload ? '' : ' (workload not run)'}` });
       return;
     }
     // speed-up: how many times faster heed is; within: how many times slower heed is (≤ target passes).
@@ -52,6 +52,7 @@ export function targetChecks(rows: PeerRow[], workloadName: (kind: string) => st
       description,
       measured,
       target,
+      direction: mode === 'speedup' ? '>=' : '<=',
       unit: '×',
       met,
       detail: `${label(heed)} ${heed.medianMs.toFixed(1)} ms vs ${label(other)} ${other.medianMs.toFixed(1)} ms`,
@@ -62,9 +63,9 @@ export function targetChecks(rows: PeerRow[], workloadName: (kind: string) => st
   const heedMatmul = matmul ? best(rows, matmul, 'heed') : null;
   if (heedMatmul?.flops && heedMatmul.medianMs) {
     const gflops = heedMatmul.flops / (heedMatmul.medianMs * 1e6);
-    checks.push({ id: 'matmul-gflops', description: 'matmul: heed GFLOP/s', measured: gflops, target: 40, unit: 'GFLOP/s', met: gflops >= 40, detail: `${matmul}, ${heedMatmul.medianMs.toFixed(1)} ms` });
+    checks.push({ id: 'matmul-gflops', description: 'matmul: heed GFLOP/s', measured: gflops, target: 40, direction: '>=', unit: 'GFLOP/s', met: gflops >= 40, detail: `${matmul}, ${heedMatmul.medianMs.toFixed(1)} ms` });
   } else {
-    checks.push({ id: 'matmul-gflops', description: 'matmul: heed GFLOP/s', measured: null, target: 40, unit: 'GFLOP/s', met: null, detail: 'not measured in this run' });
+    checks.push({ id: 'matmul-gflops', description: 'matmul: heed GFLOP/s', measured: null, target: 40, direction: '>=', unit: 'GFLOP/s', met: null, detail: 'not measured in this run' });
   }
   ratio('matmul-vs-tfjs-wasm', 'matmul: heed speed-up over TF.js wasm', 'matmul', undefined, 'tfjs-wasm', 1.7, 'speedup');
   ratio('matmul-vs-ort', 'matmul: heed speed as a fraction of onnxruntime-node', 'matmul', undefined, 'onnxruntime-node', 1 / 3, 'speedup');

@@ -211,7 +211,7 @@ export function peerTables(peers: PeerResults): Table[] {
       rows: peers.targets.map((target) => [
         target.description,
         target.measured === null ? '—' : `${formatNumber(target.measured)} ${target.unit}`,
-        `${formatNumber(target.target)} ${target.unit}`,
+        `${target.direction === '>=' ? '≥' : '≤'} ${formatNumber(target.target)} ${target.unit}`,
         target.met === null ? 'n/a' : target.met ? 'yes' : 'MISSED',
         target.detail,
       ]),

@@ -147,6 +147,44 @@ export interface ReferenceDocument {
   cases?: ReferenceCase[];
 }
 
+/** A case ready to run: where it came from, its adapter (null = skipped) and its tolerance. */
+interface PlannedCase {
+  base: Pick<ReferenceResult, 'file' | 'name' | 'op'>;
+  testCase: ReferenceCase;
+  adapter: ReferenceAdapter | null;
+  tolerance: Tolerance;
+}
+
+/** Every case of `documents`, with the adapter for its op (null when no adapter applies). */
+function* plannedCases(
+  documents: readonly { file: string; document: ReferenceDocument }[],
+  adapters: ReferenceAdapters,
+  ops: readonly string[] | undefined,
+): Generator<PlannedCase> {
+  for (const { file, document } of documents) {
+    const tolerance = document.tolerance ?? { abs: 1e-4, rel: 1e-4 };
+    for (const testCase of document.cases ?? []) {
+      const adapter: ReferenceAdapter | undefined = adapters[testCase.op];
+      const runs = adapter !== undefined && (!ops || ops.includes(testCase.op));
+      yield { base: { file, name: testCase.name, op: testCase.op }, testCase, adapter: runs ? adapter : null, tolerance };
+    }
+  }
+}
+
+/** The result of a case from its adapter's problem (null = passed) or what it threw. */
+function resultOf(base: PlannedCase['base'], outcome: { problem: string | null } | { error: unknown }): ReferenceResult {
+  if ('error' in outcome) {
+    const { error } = outcome;
+    const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { ...base, status: 'failed', message: `threw ${message}` };
+  }
+  return outcome.problem ? { ...base, status: 'failed', message: outcome.problem } : { ...base, status: 'passed' };
+}
+
+function skipped(base: PlannedCase['base']): ReferenceResult {
+  return { ...base, status: 'skipped', message: `no adapter for op ${base.op}` };
+}
+
 /**
  * Runs every case of the given reference documents with `adapters`, dispatching generically on
  * `op` and `attrs` (never on case names). A case whose op has no adapter is skipped. Reading the
@@ -159,22 +197,15 @@ export function runReferenceDocuments(
 ): ReferenceResult[] {
   const backend = options.backend ?? getBackend();
   const results: ReferenceResult[] = [];
-  for (const { file, document } of documents) {
-    const tolerance = document.tolerance ?? { abs: 1e-4, rel: 1e-4 };
-    for (const testCase of document.cases ?? []) {
-      const base = { file, name: testCase.name, op: testCase.op };
-      const adapter = adapters[testCase.op];
-      if (!adapter || (options.ops && !options.ops.includes(testCase.op))) {
-        results.push({ ...base, status: 'skipped', message: `no adapter for op ${testCase.op}` });
-        continue;
-      }
-      try {
-        const problem = runReferenceCase(testCase, adapter, tolerance, backend);
-        results.push(problem ? { ...base, status: 'failed', message: problem } : { ...base, status: 'passed' });
-      } catch (error) {
-        const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        results.push({ ...base, status: 'failed', message: `threw ${message}` });
-      }
+  for (const { base, testCase, adapter, tolerance } of plannedCases(documents, adapters, options.ops)) {
+    if (!adapter) {
+      results.push(skipped(base));
+      continue;
+    }
+    try {
+      results.push(resultOf(base, { problem: runReferenceCase(testCase, adapter, tolerance, backend) }));
+    } catch (error) {
+      results.push(resultOf(base, { error }));
     }
   }
   return results;
@@ -196,22 +227,15 @@ export async function runReferenceDocumentsAsync(
 ): Promise<ReferenceResult[]> {
   const backend = options.backend ?? getBackend();
   const results: ReferenceResult[] = [];
-  for (const { file, document } of documents) {
-    const tolerance = document.tolerance ?? { abs: 1e-4, rel: 1e-4 };
-    for (const testCase of document.cases ?? []) {
-      const base = { file, name: testCase.name, op: testCase.op };
-      const adapter = adapters[testCase.op];
-      if (!adapter || (options.ops && !options.ops.includes(testCase.op))) {
-        results.push({ ...base, status: 'skipped', message: `no adapter for op ${testCase.op}` });
-        continue;
-      }
-      try {
-        const problem = await runReferenceCaseAsync(testCase, adapter, tolerance, backend);
-        results.push(problem ? { ...base, status: 'failed', message: problem } : { ...base, status: 'passed' });
-      } catch (error) {
-        const message = HeedError.isInstance(error) ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        results.push({ ...base, status: 'failed', message: `threw ${message}` });
-      }
+  for (const { base, testCase, adapter, tolerance } of plannedCases(documents, adapters, options.ops)) {
+    if (!adapter) {
+      results.push(skipped(base));
+      continue;
+    }
+    try {
+      results.push(resultOf(base, { problem: await runReferenceCaseAsync(testCase, adapter, tolerance, backend) }));
+    } catch (error) {
+      results.push(resultOf(base, { error }));
     }
   }
   return results;

@@ -1,6 +1,5 @@
 import type { DataArray, FusedKernels } from '../backend.js';
-import { sequenceLengths, sigmoid } from './lstm.js';
-import { contiguousData, readView } from './strided.js';
+import { sigmoid, sweepInputs } from './lstm.js';
 
 type GruArgs = FusedKernels<DataArray>['gruSequence']['args'];
 
@@ -9,13 +8,7 @@ type GruArgs = FusedKernels<DataArray>['gruSequence']['args'];
  * r, z = σ(x_{r,z} + W_h{r,z} h + b_h{r,z}); n = tanh(x_n + r ∘ (W_hn h + b_hn)); h' = n + z ∘ (h − n).
  */
 export function gruSequenceKernel(args: GruArgs): { output: Float32Array; hidden: Float32Array; gates: Float32Array | null } {
-  const [steps, batch, width] = args.projected.shape as [number, number, number];
-  const size = width / 3;
-  const projected = readView(args.projected) as Float32Array;
-  const weight = contiguousData(args.weightHidden) as Float32Array;
-  const bias = args.biasHidden ? (contiguousData(args.biasHidden) as Float32Array) : new Float32Array(width);
-  const h = readView(args.hidden) as Float32Array;
-  const lengths = sequenceLengths(args.lengths, batch, steps);
+  const { steps, batch, width, size, projected, weight, bias, h, lengths } = sweepInputs(args, 3);
   const output = new Float32Array(steps * batch * size);
   const gates = args.saveForBackward ? new Float32Array(steps * batch * 4 * size) : null;
   const hiddenPart = new Float64Array(width);

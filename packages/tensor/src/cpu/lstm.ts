@@ -18,19 +18,32 @@ export function sequenceLengths(lengths: readonly number[] | null, batch: number
   return result;
 }
 
+/** What both reference sweeps read from their arguments: sizes, inputs as dense arrays, lengths. */
+export function sweepInputs(
+  args: Pick<LstmArgs, 'projected' | 'weightHidden' | 'biasHidden' | 'hidden' | 'lengths'>,
+  gateBlocks: number,
+): { steps: number; batch: number; width: number; size: number; projected: Float32Array; weight: Float32Array; bias: Float32Array; h: Float32Array; lengths: Int32Array } {
+  const [steps, batch, width] = args.projected.shape as [number, number, number];
+  return {
+    steps,
+    batch,
+    width,
+    size: width / gateBlocks,
+    projected: readView(args.projected) as Float32Array,
+    weight: contiguousData(args.weightHidden) as Float32Array,
+    bias: args.biasHidden ? (contiguousData(args.biasHidden) as Float32Array) : new Float32Array(width),
+    h: readView(args.hidden) as Float32Array,
+    lengths: sequenceLengths(args.lengths, batch, steps),
+  };
+}
+
 /**
  * The reference LSTM sweep (plain loops, float64 accumulation per gate): for each step, in the
  * sweep's direction, `gates = projected[t] + h · W_hhᵀ + b_hh`, then PyTorch's cell update.
  */
 export function lstmSequenceKernel(args: LstmArgs): LstmResult {
-  const [steps, batch, width] = args.projected.shape as [number, number, number];
-  const size = width / 4;
-  const projected = readView(args.projected) as Float32Array;
-  const weight = contiguousData(args.weightHidden) as Float32Array;
-  const bias = args.biasHidden ? (contiguousData(args.biasHidden) as Float32Array) : new Float32Array(width);
-  const h = readView(args.hidden) as Float32Array;
+  const { steps, batch, width, size, projected, weight, bias, h, lengths } = sweepInputs(args, 4);
   const c = readView(args.cell) as Float32Array;
-  const lengths = sequenceLengths(args.lengths, batch, steps);
   const output = new Float32Array(steps * batch * size);
   const gates = args.saveForBackward ? new Float32Array(steps * batch * width) : null;
   const cells = args.saveForBackward ? new Float32Array(steps * batch * size) : null;

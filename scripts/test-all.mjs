@@ -51,6 +51,24 @@ function plainCounts(output) {
   return last ? { passed: +last[1], failed: +last[2], skipped: +(last[3] ?? 0) } : null;
 }
 
+/**
+ * The lines of a failed step's output that name what failed (a test marked ✗ or ×, vitest's
+ * FAIL lines, TypeScript and ESLint errors), repeated in the summary so that the end of the log
+ * alone says what broke. At most 12, each cut to 240 characters.
+ */
+function failureLines(output) {
+  const pattern = /^\s*(?:✗|×|FAIL\s|.*\berror TS\d+|\d+:\d+\s+error\s)/;
+  const all = output.split('\n');
+  // A ✗ line of our own runners is followed by its indented reason: keep the reason's first line.
+  const lines = all.flatMap((line, index) => {
+    if (!pattern.test(line)) return [];
+    const reason = line.trim().startsWith('✗') && /^\s{2,}\S/.test(all[index + 1] ?? '') ? ` — ${all[index + 1].trim()}` : '';
+    return [`${line.trim()}${reason}`.slice(0, 240)];
+  });
+  const unique = [...new Set(lines)];
+  return unique.length > 12 ? [...unique.slice(0, 12), `… and ${unique.length - 12} more (see above)`] : unique;
+}
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const summary = [];
 for (const step of steps) {
@@ -64,6 +82,7 @@ for (const step of steps) {
   if (counts) for (const key of Object.keys(totals)) totals[key] += counts[key] ?? 0;
   if (!ok && (!counts || counts.failed === 0)) totals.failed += 1;
   summary.push(`${ok ? 'ok  ' : 'FAIL'} ${step.name} (${((Date.now() - started) / 1000).toFixed(1)} s)${counts ? `: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` : ''}`);
+  if (!ok) summary.push(...failureLines(`${result.stdout}\n${result.stderr}`).map((line) => `       ${line}`));
 }
 console.log('\n━━ summary');
 for (const line of summary) console.log(line);

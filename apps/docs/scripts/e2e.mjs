@@ -132,8 +132,12 @@ try {
     });
     const name = path === '/' ? 'home' : path.replace(/^\//, '').replace(/\/$/, '').replaceAll('/', '-');
     try {
-      const response = await page.goto(`${server.url}${path}`, { waitUntil: 'networkidle' });
+      // 'load', not 'networkidle': the backends page starts and stops Web Workers from blob URLs,
+      // and Chromium can keep such a worker's script request open forever, so the network never
+      // goes idle although the page is done. The demos' own states say when they are ready.
+      const response = await page.goto(`${server.url}${path}`, { waitUntil: 'load', timeout: 60_000 });
       if (!response || response.status() !== 200) throw new Error(`HTTP ${response?.status()}`);
+      await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
       const heading = await page.locator('h1').first().textContent({ timeout: 60_000 });
       if (!heading?.trim()) throw new Error('the page has no heading');
       const language = await page.getAttribute('html', 'lang');

@@ -110,7 +110,10 @@ export async function probeWebGpu(options: WebGpuOptions = {}): Promise<WebGpuPr
     return { available: false, software: false, description: `requestAdapter failed: ${String(error)}` };
   }
   if (!adapter) {
-    return { available: false, software: false, description: 'navigator.gpu.requestAdapter() found no adapter (no usable GPU driver; in Node point VK_DRIVER_FILES/VK_ICD_FILENAMES at a Vulkan driver)' };
+    const advice = isNode()
+      ? 'no usable GPU driver; point VK_DRIVER_FILES or VK_ICD_FILENAMES at a Vulkan driver'
+      : 'the browser offers no WebGPU adapter here: the GPU may be blocklisted, disabled (as in headless or --disable-gpu runs) or absent; see chrome://gpu';
+    return { available: false, software: false, description: `navigator.gpu.requestAdapter() found no adapter (${advice})` };
   }
   const info = adapter.info ?? {};
   const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';

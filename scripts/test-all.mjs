@@ -41,6 +41,8 @@ function extraSteps() {
   if (existsSync(join(root, 'scripts/test-build.mjs'))) extra.push({ name: 'build, publint and attw', command: 'node scripts/test-build.mjs', counts: plainCounts });
   if (existsSync(join(root, 'packages/gpu/scripts/test-gpu.mjs'))) extra.push({ name: 'gpu backend modes', command: 'node packages/gpu/scripts/test-gpu.mjs', counts: plainCounts });
   if (existsSync(join(root, 'apps/docs/package.json'))) extra.push({ name: 'docs build and end-to-end', command: 'pnpm --filter @heed/docs run test:e2e', counts: plainCounts });
+  // After the docs step, which installs Debian's chromium when it is missing.
+  if (existsSync(join(root, 'packages/tensor/scripts/browser-check.ts'))) extra.push({ name: 'CPU backend in a browser (workers, SIMD)', command: 'pnpm --filter @heed/tensor run test:browser', counts: plainCounts });
   if (existsSync(join(root, 'scripts/test-install.mjs'))) extra.push({ name: 'install from a local registry', command: 'node scripts/test-install.mjs', counts: plainCounts });
   return extra;
 }

@@ -53,6 +53,11 @@ async function run() {
   });
   check('fused attention matches the JS kernels', close(attention(backend), attention(reference)));
   await backend.close();
+  // close() stops the workers and releases their script; the next parallel job starts new ones.
+  check('matmul matches the JS kernels after close() (the workers restart)', close(product(backend), want));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  check('…and with the restarted workers running', close(product(backend), want));
+  await backend.close();
   return results;
 }
 run().then((list) => { window.__heedResults = list; }, (error) => { window.__heedResults = [{ name: 'page threw', ok: false, detail: String(error && error.stack || error) }]; });

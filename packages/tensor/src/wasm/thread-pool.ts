@@ -58,6 +58,8 @@ export class ThreadPool {
   readonly #size: number;
   #workers: PoolWorker[] = [];
   #starting = false;
+  /** The browser workers' script (a blob URL), released when the pool closes. */
+  #workerUrl: string | null = null;
   readonly #control: Int32Array;
   #generation = 0;
   /** The last error a worker reported (the pool keeps working with the others). */
@@ -109,6 +111,7 @@ export class ThreadPool {
       return;
     }
     const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+    this.#workerUrl = url;
     for (let id = 1; id < this.#size; id++) {
       const worker = new Worker(url);
       worker.onmessage = (event: MessageEvent<{ error?: string }>) => {
@@ -188,6 +191,8 @@ export class ThreadPool {
     this.#workers = [];
     this.#starting = false;
     await Promise.all(workers.map((worker) => worker.terminate()));
+    if (this.#workerUrl) URL.revokeObjectURL(this.#workerUrl);
+    this.#workerUrl = null;
     Atomics.store(control, Control.STOP, 0);
     Atomics.store(control, Control.READY, 0);
     Atomics.store(control, Control.GENERATION, this.#generation);

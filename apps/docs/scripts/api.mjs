@@ -80,7 +80,12 @@ for (const module of project.children ?? []) {
   if (name) module.name = `@heed/${name}`;
 }
 await app.generateOutputs(project);
-if (app.logger.hasErrors()) process.exit(1);
+// A warning is a doc bug (a shape like `[B, T]: …` at the start of a comment line reads as a
+// Markdown link definition and vanishes from the page), so it fails the build like an error.
+if (app.logger.hasErrors() || app.logger.hasWarnings()) {
+  console.error('api: TypeDoc reported the problems above; fix the TSDoc (wrap shapes in backticks)');
+  process.exit(1);
+}
 mkdirSync(out, { recursive: true });
 
 // The packages in the order a reader meets them (TypeDoc sorts them alphabetically), under a

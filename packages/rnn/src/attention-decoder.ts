@@ -21,7 +21,7 @@ export type AttentionStyle = 'bahdanau' | 'luong';
 export interface EncodedSource {
   /** Encoder outputs, the attention's keys and values: [B, S, C]. */
   memory: Tensor;
-  /** Bool [B, 1, S]: true at real source positions. */
+  /** Bool `[B, 1, S]`: true at real source positions. */
   mask: Tensor;
   /** Real length of each source sequence. */
   lengths: Int32Array;
@@ -148,7 +148,7 @@ export class AttentionDecoder extends Module {
     return { output: result.output, h: result.hN, c: result.cN };
   }
 
-  /** Attends with decoder states `query` [B, L, H]: context [B, L, C] and weights [B, L, S]. */
+  /** Attends with decoder states `query` `[B, L, H]`: context `[B, L, C]` and weights `[B, L, S]`. */
   #attend(query: Tensor, encoded: EncodedSource): { context: Tensor; weights: Tensor } {
     const { output, weights } = this.attention.forward(query, encoded.memory, encoded.memory, { mask: encoded.mask });
     return { context: output, weights };

@@ -20,9 +20,9 @@ export function checkSize(op: string, name: string, value: number): void {
  * checks of a step's input and state.
  */
 export abstract class RecurrentCellBase extends Module {
-  /** [G·H, I]: the input-to-hidden weights of all gates, stacked in PyTorch's gate order. */
+  /** `[G·H, I]`: the input-to-hidden weights of all gates, stacked in PyTorch's gate order. */
   readonly weight_ih: Tensor;
-  /** [G·H, H]: the hidden-to-hidden weights of all gates. */
+  /** `[G·H, H]`: the hidden-to-hidden weights of all gates. */
   readonly weight_hh: Tensor;
   /** [G·H] or null. */
   readonly bias_ih: Tensor | null;

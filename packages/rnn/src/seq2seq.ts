@@ -50,9 +50,9 @@ export interface Seq2SeqForwardOptions {
 
 /** What {@link Seq2Seq.forward} returns. */
 export interface Seq2SeqOutput {
-  /** [B, T, V]: `logits[:, t]` scores `target[:, t]`. */
+  /** `[B, T, V]`: `logits[:, t]` scores `target[:, t]`. */
   logits: Tensor;
-  /** [B, T, S]: the attention weights of each target step over the source (the alignment matrix). */
+  /** `[B, T, S]`: the attention weights of each target step over the source (the alignment matrix). */
   alignments: Tensor;
 }
 

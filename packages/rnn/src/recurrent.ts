@@ -3,6 +3,7 @@ import {
   ShapeError,
   Tensor,
   ValueError,
+  add,
   concat,
   dropout as dropoutOp,
   formatShape,
@@ -161,14 +162,17 @@ export function recurrent(
       const biasIh = hasBias ? requireParameter(op, parameters, parameterName('bias_ih', layer, reverse), [width]) : null;
       const biasHh = hasBias ? requireParameter(op, parameters, parameterName('bias_hh', layer, reverse), [width]) : null;
       const index = layer * directions + direction;
-      const projected = linear(flat, weightIh, biasIh).reshape(batchFirst ? [batch, steps, width] : [steps, batch, width]);
+      // Both biases add to the same pre-activations, except GRU's b_hn (inside r ⊙ (W_hn·h + b_hn)):
+      // outside GRU they are summed once ([G·H]) instead of adding b_ih to every row of the projection.
+      const foldBiases = biasIh !== null && biasHh !== null && mode !== 'gru';
+      const projected = linear(flat, weightIh, foldBiases ? null : biasIh).reshape(batchFirst ? [batch, steps, width] : [steps, batch, width]);
       const result = recurrentSweep({
         mode,
         projected,
         h0: initial(h0, index),
         c0: mode === 'lstm' ? initial(c0, index) : null,
         weightHh,
-        biasHh,
+        biasHh: foldBiases ? add(biasIh, biasHh) : biasHh,
         batchFirst,
         reverse,
         lengths,

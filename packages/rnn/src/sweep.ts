@@ -18,12 +18,12 @@ export type RecurrentImplementation = 'auto' | 'host' | 'composed';
 /** The inputs of one direction of one layer. */
 export interface SweepInputs {
   mode: RecurrentMode;
-  /** `x · weight_ihᵀ + bias_ih`: [T, B, G·H], or [B, T, G·H] when `batchFirst`. */
+  /** `x · weight_ihᵀ` (plus `bias_ih` unless it is folded into `biasHh`): [T, B, G·H], or [B, T, G·H] when `batchFirst`. */
   projected: Tensor;
   /** [B, H] each; `c0` only for LSTMs. */
   h0: Tensor;
   c0: Tensor | null;
-  /** [G·H, H] and [G·H] (or null). */
+  /** [G·H, H] and [G·H] (or null); outside GRU `biasHh` may be `bias_ih + bias_hh`. */
   weightHh: Tensor;
   biasHh: Tensor | null;
   batchFirst: boolean;

@@ -120,14 +120,29 @@ export function binaryKernel(op: BinaryOp, a: View<DataArray>, b: View<DataArray
     else for (let i = 0; i < size; i++) out[i] = f(aData[ao + i], value);
     return out;
   }
+  // The same with the operands' roles swapped (a scalar or row on the left, as gradients of
+  // broadcast ops produce: an expanded scalar times a dense tensor).
+  if (bFull && a.strides.every((stride) => stride === 0)) {
+    const bo = b.offset;
+    const value = aData[a.offset];
+    if (op === 'mul') for (let i = 0; i < size; i++) out[i] = value * bData[bo + i];
+    else if (op === 'add') for (let i = 0; i < size; i++) out[i] = value + bData[bo + i];
+    else for (let i = 0; i < size; i++) out[i] = f(value, bData[bo + i]);
+    return out;
+  }
   const rank = shape.length;
-  if (aFull && rank >= 1 && b.strides[rank - 1] === 1 && b.strides.slice(0, rank - 1).every((s) => s === 0)) {
+  const isRow = (view: View<DataArray>) => rank >= 1 && view.strides[rank - 1] === 1 && view.strides.slice(0, rank - 1).every((s) => s === 0);
+  if ((aFull && isRow(b)) || (bFull && isRow(a))) {
     const columns = shape[rank - 1];
     const ao = a.offset;
     const bo = b.offset;
+    const aRow = !aFull;
     for (let start = 0; start < size; start += columns) {
-      if (op === 'add') for (let j = 0; j < columns; j++) out[start + j] = aData[ao + start + j] + bData[bo + j];
-      else for (let j = 0; j < columns; j++) out[start + j] = f(aData[ao + start + j], bData[bo + j]);
+      const aStart = aRow ? ao : ao + start;
+      const bStart = aRow ? bo + start : bo;
+      if (op === 'add') for (let j = 0; j < columns; j++) out[start + j] = aData[aStart + j] + bData[bStart + j];
+      else if (op === 'mul') for (let j = 0; j < columns; j++) out[start + j] = aData[aStart + j] * bData[bStart + j];
+      else for (let j = 0; j < columns; j++) out[start + j] = f(aData[aStart + j], bData[bStart + j]);
     }
     return out;
   }

@@ -53,6 +53,32 @@ function readRows(memory: Float32Array, address: number, target: Float32Array, c
 }
 
 /**
+ * Copies a [T, B, G·H] float32 view into `address` as [T][B][G][H8] rows. A view whose last axis
+ * is contiguous (batch-first input seen through a transpose, say) is copied a row at a time, with
+ * no gathered copy in between; other views are gathered first.
+ */
+function writeProjected(memory: Float32Array, address: number, view: View<DataArray>, gateCount: number, size: number, size8: number): void {
+  const [steps, batch, width] = view.shape as [number, number, number];
+  const [stepStride, batchStride, columnStride] = view.strides as [number, number, number];
+  const source = view.handle;
+  if (columnStride !== 1 || !(source instanceof Float32Array)) {
+    writeRows(memory, address, readView(view) as Float32Array, steps * batch * gateCount, size, size8);
+    return;
+  }
+  const padded = size !== size8;
+  let target = address >> 2;
+  if (padded) memory.fill(0, target, target + steps * batch * gateCount * size8);
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      const start = view.offset + t * stepStride + b * batchStride;
+      if (!padded) memory.set(source.subarray(start, start + width), target);
+      else for (let gate = 0; gate < gateCount; gate++) memory.set(source.subarray(start + gate * size, start + gate * size + size), target + gate * size8);
+      target += gateCount * size8;
+    }
+  }
+}
+
+/**
  * A fused recurrent sweep on the WebAssembly SIMD kernels: the whole sequence is one job; each
  * step's h · W_hhᵀ runs on the gemm micro-kernels against W_hh packed in strips of 8 units × all
  * gates, with the hidden units split over threads that meet at a barrier per step.
@@ -77,7 +103,7 @@ function wasmSweep(runtime: WasmRuntime, mode: SweepMode, args: SweepInputs): Sw
   runtime.reset();
 
   const projected = runtime.alloc(rows * gateCount * size8 * 4);
-  writeRows(runtime.f32, projected, readView(args.projected) as Float32Array, rows * gateCount, size, size8);
+  writeProjected(runtime.f32, projected, args.projected, gateCount, size, size8);
   const bias = runtime.alloc(gateCount * size8 * 4);
   writeRows(runtime.f32, bias, args.biasHidden ? (contiguousData(args.biasHidden) as Float32Array) : new Float32Array(width), gateCount, size, size8);
   // W_hhᵀ in wide strips: unit group u → [H][G·8], column k·8 + c = W_hh[k·H + 8u + c][p].

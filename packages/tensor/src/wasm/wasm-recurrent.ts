@@ -65,6 +65,11 @@ function writeProjected(memory: Float32Array, address: number, view: View<DataAr
     writeRows(memory, address, readView(view) as Float32Array, steps * batch * gateCount, size, size8);
     return;
   }
+  if ((batch === 1 || batchStride === width) && (steps === 1 || stepStride === batch * width)) {
+    // Time-major and dense: one copy (or one per padded row).
+    writeRows(memory, address, source.subarray(view.offset, view.offset + steps * batch * width), steps * batch * gateCount, size, size8);
+    return;
+  }
   const padded = size !== size8;
   let target = address >> 2;
   if (padded) memory.fill(0, target, target + steps * batch * gateCount * size8);

@@ -74,13 +74,13 @@ function isFirstStep(problem: HostSweepProblem, t: number, b: number): boolean {
 }
 
 /**
- * Runs the recurrence forward on the backend's fused `lstmSequence` / `gruSequence` kernel when
- * it has one (they save the same gate activations as {@link hostSweepForward}); null otherwise.
+ * Runs the recurrence forward on the backend's fused `lstmSequence` / `gruSequence` /
+ * `rnnSequence` kernel when it has one (they save the same gate activations as {@link hostSweepForward}); null otherwise.
  */
 export function fusedSweepForward(problem: HostSweepProblem, keepForBackward: boolean): HostSweepState | null {
   const { backend, mode, steps, batch, hidden: size } = problem;
-  const kernel = mode === 'lstm' ? 'lstmSequence' : mode === 'gru' ? 'gruSequence' : null;
-  if (kernel === null || !backend.runFused || !(backend.supports?.(kernel) ?? false)) return null;
+  const kernel = mode === 'lstm' ? 'lstmSequence' : mode === 'gru' ? 'gruSequence' : 'rnnSequence';
+  if (!backend.runFused || !(backend.supports?.(kernel) ?? false)) return null;
   const width = gateCount(mode) * size;
   const view = (data: Float32Array, shape: number[], strides: number[]): View => ({ handle: data, dtype: 'float32', shape, strides, offset: 0 });
   const common = {
@@ -98,6 +98,12 @@ export function fusedSweepForward(problem: HostSweepProblem, keepForBackward: bo
     const cell = view(problem.c0 ?? new Float32Array(batch * size), [batch, size], [size, 1]);
     const result = backend.runFused('lstmSequence', { ...common, cell }) as Record<'output' | 'hidden' | 'cell', Float32Array> & Record<'gates' | 'cells', Float32Array | null>;
     return { output: result.output, hN: result.hidden, cN: result.cell, gates: result.gates, cells: result.cells };
+  }
+  if (kernel === 'rnnSequence') {
+    const { saveForBackward: _unused, ...rnnArgs } = common;
+    const result = backend.runFused('rnnSequence', { ...rnnArgs, nonlinearity: mode === 'rnn_relu' ? 'relu' : 'tanh' }) as Record<'output' | 'hidden', Float32Array>;
+    // The Elman backward needs only the outputs.
+    return { output: result.output, hN: result.hidden, cN: null, gates: null, cells: null };
   }
   const result = backend.runFused('gruSequence', common) as Record<'output' | 'hidden', Float32Array> & { gates: Float32Array | null };
   return { output: result.output, hN: result.hidden, cN: null, gates: result.gates, cells: null };

@@ -8,7 +8,7 @@ import type { RecurrentMode } from './recurrent-step.js';
 
 /**
  * How a layer runs its recurrence. `host`: one op per layer and direction over Float32Arrays,
- * forward on the backend's fused `lstmSequence`/`gruSequence` kernel when it has one (plain loops
+ * forward on the backend's fused `lstmSequence`/`gruSequence`/`rnnSequence` kernel when it has one (plain loops
  * otherwise), with a hand-written backward through time (zero-copy on the CPU backend, and usable
  * on any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
  * `auto` (the default): `host` on the CPU backend, `composed` elsewhere.

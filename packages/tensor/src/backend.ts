@@ -90,6 +90,32 @@ export interface Kernels<Handle> {
 }
 
 /**
+ * The arguments every fused recurrent sweep (`lstmSequence`, `gruSequence`, `rnnSequence`) takes;
+ * G is the cell's gate count (LSTM 4, GRU 3, RNN 1), T time steps, B batch, H hidden units.
+ *
+ * @example
+ * ```ts
+ * const args: RecurrentSweepArgs<Float32Array> = { projected, weightHidden, biasHidden: null, hidden, lengths: null, reverse: false, batchFirst: false };
+ * ```
+ */
+export interface RecurrentSweepArgs<Handle> {
+  /** `[T, B, G·H]`: x·W_ihᵀ (+ b_ih), any strides (batch-first data is a permuted view). */
+  projected: View<Handle>;
+  /** `[G·H, H]`: W_hh. */
+  weightHidden: View<Handle>;
+  /** `[G·H]`: b_hh (for LSTM and RNN it may hold b_ih + b_hh), or null. */
+  biasHidden: View<Handle> | null;
+  /** `[B, H]`: the initial hidden state. */
+  hidden: View<Handle>;
+  /** Each sequence's real steps (B integers in [1, T]), or null for all T. */
+  lengths: readonly number[] | null;
+  /** Run from each sequence's last real step down to step 0. */
+  reverse: boolean;
+  /** Order result rows `b * T + t` instead of `t * B + b`. */
+  batchFirst: boolean;
+}
+
+/**
  * Optional fused kernels. A backend that implements one says so in `supports()`; callers fall
  * back to composed ops otherwise.
  */
@@ -140,17 +166,7 @@ export interface FusedKernels<Handle> {
    * and cell states `cells` (rows of H), zeros at padded steps.
    */
   lstmSequence: {
-    args: {
-      projected: View<Handle>;
-      weightHidden: View<Handle>;
-      biasHidden: View<Handle> | null;
-      hidden: View<Handle>;
-      cell: View<Handle>;
-      lengths: readonly number[] | null;
-      reverse: boolean;
-      batchFirst: boolean;
-      saveForBackward: boolean;
-    };
+    args: RecurrentSweepArgs<Handle> & { cell: View<Handle>; saveForBackward: boolean };
     result: { output: Handle; hidden: Handle; cell: Handle; gates: Handle | null; cells: Handle | null };
   };
   /**
@@ -161,17 +177,19 @@ export interface FusedKernels<Handle> {
    * (rows of 4H: r, z, n, W_hn·h + b_hn), zeros at padded steps.
    */
   gruSequence: {
-    args: {
-      projected: View<Handle>;
-      weightHidden: View<Handle>;
-      biasHidden: View<Handle> | null;
-      hidden: View<Handle>;
-      lengths: readonly number[] | null;
-      reverse: boolean;
-      batchFirst: boolean;
-      saveForBackward: boolean;
-    };
+    args: RecurrentSweepArgs<Handle> & { saveForBackward: boolean };
     result: { output: Handle; hidden: Handle; gates: Handle | null };
+  };
+  /**
+   * One direction of one Elman RNN layer over a whole sequence, PyTorch's
+   * `h' = act(x·W_ihᵀ + b_ih + W_hh h + b_hh)` with `nonlinearity` `'tanh'` or `'relu'`, with the
+   * same conventions as `lstmSequence`: `projected` [T, B, H], `weightHidden` [H, H],
+   * `biasHidden` [H] or null, `hidden` [B, H]. Returns `output` (rows of H; the backward pass
+   * needs nothing else) and the final `hidden` [B, H].
+   */
+  rnnSequence: {
+    args: RecurrentSweepArgs<Handle> & { nonlinearity: 'tanh' | 'relu' };
+    result: { output: Handle; hidden: Handle };
   };
 }
 

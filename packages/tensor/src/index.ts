@@ -29,6 +29,7 @@ export type {
   KernelName,
   FusedKernels,
   FusedKernelName,
+  RecurrentSweepArgs,
   UnaryOp,
   BinaryOp,
   ArithmeticOp,

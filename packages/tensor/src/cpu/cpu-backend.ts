@@ -7,6 +7,7 @@ import { wasmKernels } from '../wasm/wasm-kernels.js';
 import { attentionBackwardKernel, attentionForwardKernel } from './attention.js';
 import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gruSequenceKernel } from './gru.js';
+import { rnnSequenceKernel } from './rnn.js';
 import { lstmSequenceKernel } from './lstm.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, reduceKernel, scatterAddKernel, softmaxKernel } from './reduce.js';
@@ -42,6 +43,7 @@ const jsFusedKernels: CpuFusedKernels = {
   attentionBackward: attentionBackwardKernel,
   lstmSequence: lstmSequenceKernel,
   gruSequence: gruSequenceKernel,
+  rnnSequence: rnnSequenceKernel,
 };
 
 /** Options of {@link cpuBackend}. */

@@ -6,7 +6,7 @@ import { addRecurrentSweeps } from './recurrent.js';
 import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'softmaxChunk'] as const;
+export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk'] as const;
 /** A chunk runner's export name. */
 export type KernelName = (typeof kernelNames)[number];
 

@@ -3,9 +3,9 @@ import { GEMM_ROWS, addWideMicroKernel, type GemmFunctions } from './gemm.js';
 import { exp2InPlace } from './vector-math.js';
 import { Control } from './worker-source.js';
 
-/** The recurrent cells the fused sweep runs, and their gate counts (LSTM i, f, g, o; GRU r, z, n). */
-export type SweepMode = 'lstm' | 'gru';
-export const sweepGates: Record<SweepMode, number> = { lstm: 4, gru: 3 };
+/** The recurrent cells the fused sweep runs, and their gate counts (LSTM i, f, g, o; GRU r, z, n; Elman RNN one). */
+export type SweepMode = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu';
+export const sweepGates: Record<SweepMode, number> = { lstm: 4, gru: 3, rnnTanh: 1, rnnRelu: 1 };
 
 /**
  * Byte offsets of a sweep job's arguments (i32 words). Layouts (floats, H8 = H rounded up to 8,
@@ -102,6 +102,9 @@ export function addRecurrentSweeps(module: ModuleBuilder, gemm: GemmFunctions, t
   const barrier = threads ? addBarrier(module) : -1;
   addSweep(module, gemm, 'lstm', gemm.wide, barrier);
   addSweep(module, gemm, 'gru', addWideMicroKernel(module, relaxed, 6), barrier);
+  // One gate is 8 columns: the gemm's one-row micro-kernel serves the leftover rows.
+  addSweep(module, gemm, 'rnnTanh', gemm.microOne, barrier);
+  addSweep(module, gemm, 'rnnRelu', gemm.microOne, barrier);
 }
 
 function addSweep(module: ModuleBuilder, gemm: GemmFunctions, mode: SweepMode, wide: number, barrier: number): void {
@@ -168,6 +171,14 @@ function addSweep(module: ModuleBuilder, gemm: GemmFunctions, mode: SweepMode, w
       f32x4.store(stateAt(SweepArgs.hidden), cellValue.get()),
       f32x4.store(outputAt, cellValue.get()),
     );
+    // Elman RNN (PyTorch): h' = tanh or relu of (x·W_ihᵀ + b_ih + W_hh h + b_hh).
+    const rnnUpdate = seq(
+      cellValue.set(gateInput(0)),
+      mode === 'rnnTanh' ? tanhInPlace(cellValue, n, scale) : cellValue.set(f32x4.max(cellValue.get(), f32x4.const(0))),
+      f32x4.store(stateAt(SweepArgs.hidden), cellValue.get()),
+      f32x4.store(outputAt, cellValue.get()),
+    );
+    const cellUpdate = mode === 'lstm' ? lstmUpdate : mode === 'gru' ? gruUpdate : rnnUpdate;
     return seq(
       steps.set(arg(SweepArgs.steps)),
       batch.set(arg(SweepArgs.batch)),
@@ -198,7 +209,7 @@ function addSweep(module: ModuleBuilder, gemm: GemmFunctions, mode: SweepMode, w
               row.set(outputRow),
               forLoop(half, 0, 2, 1, seq(
                 column.set(i32.add(i32.shl(unit.get(), 3), i32.shl(half.get(), 2))),
-                mode === 'lstm' ? lstmUpdate : gruUpdate,
+                cellUpdate,
               )),
             )),
             // This group's units of h (new or held) into the next panel: depth j, lane b % 5.

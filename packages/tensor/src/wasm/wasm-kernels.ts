@@ -4,7 +4,7 @@ import { softmaxKernel } from '../cpu/reduce.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';
-import { wasmGruSequence, wasmLstmSequence } from './wasm-recurrent.js';
+import { wasmGruSequence, wasmLstmSequence, wasmRnnSequence } from './wasm-recurrent.js';
 import { wasmMatmul } from './wasm-matmul.js';
 import { wasmSoftmax } from './wasm-softmax.js';
 
@@ -28,6 +28,7 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
       attentionBackward: (args) => wasmAttentionBackward(runtime, args),
       lstmSequence: (args) => wasmLstmSequence(runtime, args),
       gruSequence: (args) => wasmGruSequence(runtime, args),
+      rnnSequence: (args) => wasmRnnSequence(runtime, args),
     },
   };
 }

@@ -2,10 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DataArray, View } from '../backend.js';
 import { gruSequenceKernel } from '../cpu/gru.js';
 import { lstmSequenceKernel } from '../cpu/lstm.js';
+import { rnnSequenceKernel } from '../cpu/rnn.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';
-import { sweepThreading, wasmGruSequence, wasmLstmSequence } from './wasm-recurrent.js';
+import { sweepThreading, wasmGruSequence, wasmLstmSequence, wasmRnnSequence } from './wasm-recurrent.js';
 
 const features = wasmFeatures();
 const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
@@ -44,7 +45,7 @@ function inputs(steps: number, batch: number, size: number, options: { reverse: 
   };
 }
 
-describe.skipIf(!features.simd)('wasm fused LSTM and GRU sweeps', () => {
+describe.skipIf(!features.simd)('wasm fused LSTM, GRU and RNN sweeps', () => {
   for (const [steps, batch, size] of [[1, 1, 1], [3, 2, 5], [7, 6, 16], [20, 16, 33], [9, 3, 64]]) {
     it(`match the JS sweeps for T=${steps} B=${batch} H=${size} in every direction, layout and length setting`, () => {
       for (const reverse of [false, true]) {
@@ -68,6 +69,18 @@ describe.skipIf(!features.simd)('wasm fused LSTM and GRU sweeps', () => {
                 expect(comparison.ok, `GRU ${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtime.pool.size} threads): ${comparison.message}`).toBe(true);
               }
             }
+            for (const nonlinearity of ['tanh', 'relu'] as const) {
+              const { cell: _c, saveForBackward: _s, ...common } = inputs(steps, batch, size, { reverse, batchFirst, lengths, bias: !lengths }, 1);
+              const rnnArgs = { ...common, nonlinearity };
+              const wantRnn = rnnSequenceKernel(rnnArgs);
+              for (const runtime of runtimes) {
+                const got = wasmRnnSequence(runtime, rnnArgs);
+                for (const name of ['output', 'hidden'] as const) {
+                  const comparison = compareArrays(got[name], wantRnn[name], { abs: 2e-6, rel: 1e-5 });
+                  expect(comparison.ok, `RNN ${nonlinearity} ${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtime.pool.size} threads): ${comparison.message}`).toBe(true);
+                }
+              }
+            }
           }
         }
       }
@@ -84,5 +97,12 @@ describe.skipIf(!features.simd)('wasm fused LSTM and GRU sweeps', () => {
       expect(result.output).toEqual(results[0].output);
       expect(result.cell).toEqual(results[0].cell);
     }
+    // Wide enough (B·H·H ≥ 2^17) that the RNN sweep splits its units over the threads.
+    const { cell: _c, saveForBackward: _s, ...common } = inputs(30, 16, 128, { reverse: true, batchFirst: true, lengths: true, bias: true }, 1);
+    const rnnArgs = { ...common, nonlinearity: 'tanh' as const };
+    const want = rnnSequenceKernel(rnnArgs);
+    const rnnResults = runtimes.map((runtime) => wasmRnnSequence(runtime, rnnArgs));
+    for (const result of rnnResults) expect(compareArrays(result.output, want.output, { abs: 2e-6, rel: 1e-5 }).ok).toBe(true);
+    for (const result of rnnResults.slice(1)) expect(result.output).toEqual(rnnResults[0].output);
   });
 });

@@ -9,6 +9,7 @@ import { writeArgs } from './wasm-attention.js';
 
 type LstmArgsOf = FusedKernels<DataArray>['lstmSequence']['args'];
 type GruArgsOf = FusedKernels<DataArray>['gruSequence']['args'];
+type RnnArgsOf = FusedKernels<DataArray>['rnnSequence']['args'];
 
 /** Multiply-adds per step from which a sweep splits units over threads (a barrier per step costs a few µs). */
 const PARALLEL_STEP_WORK = 1 << 17;
@@ -159,7 +160,7 @@ function wasmSweep(runtime: WasmRuntime, mode: SweepMode, args: SweepInputs): Sw
     [SweepArgs.reverse, args.reverse ? 1 : 0], [SweepArgs.batchFirst, args.batchFirst ? 1 : 0], [SweepArgs.participants, participants],
     [SweepArgs.mainCanBlock, canBlock() ? 1 : 0], [SweepArgs.scratch, scratch], [SweepArgs.scratchStride, scratchStride],
   ]);
-  runtime.run(lstm ? 'lstmChunk' : 'gruChunk', jobArgs, participants, participants > 1, true);
+  runtime.run(`${mode}Chunk`, jobArgs, participants, participants > 1, true);
 
   memory = runtime.f32;
   readRows(memory, out, result.output, rows, size, size8);
@@ -211,4 +212,10 @@ export function wasmLstmSequence(runtime: WasmRuntime, args: LstmArgsOf): { outp
 export function wasmGruSequence(runtime: WasmRuntime, args: GruArgsOf): { output: Float32Array; hidden: Float32Array; gates: Float32Array | null } {
   const { output, hidden, gates } = wasmSweep(runtime, 'gru', { ...args, cell: null });
   return { output, hidden, gates };
+}
+
+/** The fused Elman RNN sweep (same contract as the JS `rnnSequenceKernel`). */
+export function wasmRnnSequence(runtime: WasmRuntime, args: RnnArgsOf): { output: Float32Array; hidden: Float32Array } {
+  const { output, hidden } = wasmSweep(runtime, args.nonlinearity === 'relu' ? 'rnnRelu' : 'rnnTanh', { ...args, cell: null, saveForBackward: false });
+  return { output, hidden };
 }

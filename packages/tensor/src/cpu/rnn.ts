@@ -1,5 +1,5 @@
 import type { DataArray, FusedKernels } from '../backend.js';
-import { sweepInputs } from './lstm.js';
+import { sweepInputs, sweepSteps } from './lstm.js';
 
 type RnnArgs = FusedKernels<DataArray>['rnnSequence']['args'];
 
@@ -14,26 +14,19 @@ type RnnArgs = FusedKernels<DataArray>['rnnSequence']['args'];
  * ```
  */
 export function rnnSequenceKernel(args: RnnArgs): { output: Float32Array; hidden: Float32Array } {
-  const { steps, batch, size, projected, weight, bias, h, lengths } = sweepInputs(args, 1);
+  const inputs = sweepInputs(args, 1);
+  const { steps, batch, size, projected, h } = inputs;
   const relu = args.nonlinearity === 'relu';
   const output = new Float32Array(steps * batch * size);
+  const hiddenPart = new Float64Array(size);
   const next = new Float32Array(size);
-  for (let s = 0; s < steps; s++) {
-    const t = args.reverse ? steps - 1 - s : s;
-    for (let b = 0; b < batch; b++) {
-      if (t >= lengths[b]) continue;
-      const x = (t * batch + b) * size;
-      const state = b * size;
-      const row = args.batchFirst ? b * steps + t : t * batch + b;
-      for (let k = 0; k < size; k++) {
-        let total = bias[k];
-        for (let j = 0; j < size; j++) total += h[state + j] * weight[k * size + j];
-        total += projected[x + k];
-        next[k] = relu ? Math.max(total, 0) : Math.tanh(total);
-        output[row * size + k] = next[k];
-      }
-      h.set(next, state);
+  sweepSteps(args, inputs, hiddenPart, (x, state, row) => {
+    for (let k = 0; k < size; k++) {
+      const total = hiddenPart[k] + projected[x + k];
+      next[k] = relu ? Math.max(total, 0) : Math.tanh(total);
+      output[row * size + k] = next[k];
     }
-  }
+    h.set(next, state);
+  });
   return { output, hidden: h };
 }

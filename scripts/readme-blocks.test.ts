@@ -5,7 +5,7 @@
  * every run, so a new block is tested without touching this file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allBlocks, blockName, prepareScratch, runBlock, scratch, typeCheck, type ReadmeBlock } from './readme-blocks.js';
+import { allBlocks, blockName, extractBlocks, prepareScratch, runBlock, scratch, typeCheck, type ReadmeBlock } from './readme-blocks.js';
 
 /** A block that runs longer than this fails (its worker is terminated). */
 const RUN_TIMEOUT = 30_000;
@@ -19,6 +19,23 @@ beforeAll(() => {
   // Blocks read and write files relative to their working directory: the scratch folder.
   process.chdir(scratch);
 }, 180_000);
+
+describe('extractBlocks', () => {
+  const text = ['# T', '```sh', 'npm test', '```', '```ts', 'const a = 1;', '```', '~~~typescript no-run', 'a;', '~~~', '````js', '```', '````', '```python', 'x', '```'].join('\n');
+
+  it('numbers the TS/JS blocks only, with their first line, language and markers', () => {
+    const blocks = extractBlocks('X.md', text);
+    expect(blocks.map(({ index, line, language, markers, code }) => ({ index, line, language, markers, code }))).toEqual([
+      { index: 1, line: 6, language: 'ts', markers: [], code: 'const a = 1;' },
+      { index: 2, line: 9, language: 'ts', markers: ['no-run'], code: 'a;' },
+      { index: 3, line: 12, language: 'js', markers: [], code: '```' },
+    ]);
+  });
+
+  it('rejects a marker it does not know, so a typo cannot skip a block', () => {
+    expect(() => extractBlocks('X.md', '```ts norun\nx\n```')).toThrow(/unknown fence marker norun/);
+  });
+});
 
 it('finds the README blocks', () => {
   expect(blocks.length).toBeGreaterThan(10);

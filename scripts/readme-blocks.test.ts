@@ -4,21 +4,28 @@
  * fixture files). One test per block, named by README, block number and line; blocks are found on
  * every run, so a new block is tested without touching this file.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { allBlocks, blockName, extractBlocks, prepareScratch, runBlock, scratch, typeCheck, type ReadmeBlock } from './readme-blocks.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allBlocks, blockName, extractBlocks, prepareScratch, removeScratch, runBlock, scratch, typeCheck, type ReadmeBlock } from './readme-blocks.js';
 
 /** A block that runs longer than this fails (its worker is terminated). */
 const RUN_TIMEOUT = 30_000;
 
 const blocks = allBlocks();
 let diagnostics = new Map<ReadmeBlock, string[]>();
+const startedIn = process.cwd();
 
 beforeAll(() => {
   prepareScratch(blocks);
   diagnostics = typeCheck(blocks);
-  // Blocks read and write files relative to their working directory: the scratch folder.
+  // Blocks read and write files relative to their working directory: the scratch folder. (The
+  // worker threads share this process's directory; vitest's default `forks` pool allows chdir.)
   process.chdir(scratch);
 }, 180_000);
+
+afterAll(() => {
+  process.chdir(startedIn);
+  removeScratch();
+});
 
 describe('extractBlocks', () => {
   const text = ['# T', '```sh', 'npm test', '```', '```ts', 'const a = 1;', '```', '~~~typescript no-run', 'a;', '~~~', '````js', '```', '````', '```python', 'x', '```'].join('\n');

@@ -94,10 +94,18 @@ export function blockName(block: ReadmeBlock): string {
   return `${block.file} block #${block.index} (line ${block.line})`;
 }
 
-/** The scratch folder the blocks are written to and run in (`.tmp/readme-blocks`, git-ignored). */
-export const scratch = join(root, '.tmp', 'readme-blocks');
+/**
+ * The scratch folder the blocks are written to and run in: `.tmp/readme-blocks-<pid>`
+ * (git-ignored; one per process, so two runs at once do not clash). `removeScratch` deletes it.
+ */
+export const scratch = join(root, '.tmp', `readme-blocks-${process.pid}`);
 
-/** Where a block is written: `.tmp/readme-blocks/packages-rnn-README-2.ts`. */
+/** Deletes the scratch folder. */
+export function removeScratch(): void {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Where a block is written: `<scratch>/packages-rnn-README-2.ts`. */
 export function blockPath(block: ReadmeBlock): string {
   const slug = block.file.replace(/\.md$/, '').replace(/[^\w]+/g, '-');
   return join(scratch, `${slug}-${block.index}.${block.language === 'ts' ? 'ts' : 'mjs'}`);

@@ -237,7 +237,7 @@ class CustomPattern extends AttentionPattern {
  * });
  * ```
  */
-export function customPattern(allows: KeyPredicate, options?: Omit<CustomPatternOptions, 'allows' | 'keys'> & { keys?: KeyLister }): AttentionPattern;
+export function customPattern(allows: KeyPredicate, options?: Omit<CustomPatternOptions, 'allows'>): AttentionPattern;
 export function customPattern(options: CustomPatternOptions): AttentionPattern;
 export function customPattern(first: KeyPredicate | CustomPatternOptions, second: CustomPatternOptions = {}): AttentionPattern {
   const options: CustomPatternOptions = typeof first === 'function' ? { ...second, allows: first } : { ...(first ?? {}) };

@@ -28,6 +28,7 @@ export { hardWeights, oneHotArgmax, type HardWeightingOptions } from './weightin
 export { gumbelNoise, sampleWeights, type SampleWeightingOptions, type SampledWeights } from './weighting/sample.js';
 export { gumbelSoftmaxWeights, type GumbelSoftmaxOptions } from './weighting/gumbel-softmax.js';
 export { sparsemaxWeights } from './weighting/sparsemax.js';
+export { entmax15Weights } from './weighting/entmax15.js';
 export { straightThrough } from './weighting/straight-through.js';
 export {
   resolveWeighting,

@@ -44,6 +44,16 @@ export { attend, type AttendOptions, type AttentionResult } from './attend.js';
 export { repeatKeyValueHeads, scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './scaled-dot-product-attention.js';
 export { Attention, attention, crossAttention, selfAttention, type AttentionModuleOptions, type AttentionOptions } from './attention.js';
 
+// The attention family: monotonic and local alignments.
+export {
+  MonotonicAttention,
+  monotonicAlignment,
+  monotonicAttention,
+  type MonotonicAlignmentOptions,
+  type MonotonicAttentionModuleOptions,
+  type MonotonicAttentionOptions,
+} from './monotonic-attention.js';
+
 // Multi-head attention and decoding.
 export { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';
 export {

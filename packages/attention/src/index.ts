@@ -53,6 +53,14 @@ export {
   type MonotonicAttentionModuleOptions,
   type MonotonicAttentionOptions,
 } from './monotonic-attention.js';
+export {
+  LocalPAttention,
+  localAttentionWeights,
+  type LocalAttentionResult,
+  type LocalAttentionWeightsOptions,
+  type LocalPAttentionCallOptions,
+  type LocalPAttentionOptions,
+} from './local-p-attention.js';
 
 // Multi-head attention and decoding.
 export { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';

@@ -66,7 +66,7 @@ describe('monotonicAlignment (expected, training)', () => {
     for (const total of rowSums(weights)) expect(total).toBeLessThanOrEqual(1 + 1e-6);
     expect(Math.min(...weights.dataSync())).toBeGreaterThanOrEqual(0);
     // Energies of -30 make Π(1 − p) over a row ~ 1, energies of 30 make it ~ e^-30 per key: the
-    // division form of eq. 14-15 loses this; the log-space carry does not.
+    // paper’s parallel form divides by that cumulative product (it underflows in float32); the log-space carry never does.
     const steep = tensor([[[-30, -30, 30, 30, -30, 30], [30, -30, -30, -30, 30, -30], [-30, -30, -30, -30, -30, 30]]]);
     assertAllclose(monotonicAlignment(steep), bruteForceExpected(steep.toArray() as number[][][]), { abs: 1e-6, rel: 1e-5 });
     assertAllclose(monotonicAlignment(steep), monotonicAlignment(steep, { mode: 'hard' }).dataSync(), { abs: 1e-6, rel: 0 });

@@ -86,10 +86,10 @@ function initialAlignment(op: string, previous: Tensor | undefined, energy: Tens
 }
 
 /**
- * The expected alignment (Raffel et al. 2017, eq. 10–11), one output step at a time:
+ * The expected alignment (Raffel et al. 2017), one output step at a time:
  * `α_i,j = p_i,j · Σ_{k≤j} α_{i−1,k} Π_{l=k}^{j−1} (1 − p_i,l)`. The products are taken in log
  * space as differences of a running sum of `log(1 − p) = −softplus(e)`, each at most 0, so
- * nothing is divided by a vanishing cumulative product (the instability of eq. 14–15).
+ * nothing is divided by a vanishing cumulative product (the instability of the paper’s parallel form).
  */
 function expectedAlignment(energy: Tensor, initial: Tensor): Tensor {
   const queries = energy.shape[energy.rank - 2];

@@ -137,6 +137,9 @@ export interface LocalAttentionResult extends AttentionResult {
  * Parameters: `positionWeight` `W_p` `[A, Dq]`, `positionVector` `v_p` `[A]` (local-p only,
  * initialised U(±1/√fan-in) like `nn.Linear`) and the score's.
  *
+ * Legend: `B` batch, `L` target (query) length, `S` source (key) length, `Dq`/`Dk`/`Dv` depths,
+ * `A` hidden size of the position network.
+ *
  * @example
  * ```ts
  * const attention = new LocalPAttention(64, { window: 4, generator: new Generator(0) }); // general score [64, 64]

@@ -195,6 +195,8 @@ function checkValue(op: string, weights: Tensor, value: Tensor): void {
  * Monotonic attention: `energy = score(query, key)`, alignments from {@link monotonicAlignment},
  * and the context `weights · value`.
  *
+ * Legend: `B` batch, `L` output (query) steps, `S` memory (key) length, `Dq`/`Dk`/`Dv` depths.
+ *
  * @param query - `[..., L, Dq]` (decoder states).
  * @param key - `[..., S, Dk]` (the memory).
  * @param value - `[..., S, Dv]`.
@@ -230,6 +232,8 @@ export interface MonotonicAttentionModuleOptions {
  * learned scalar `r` (`scoreBias`), expected alignments with pre-sigmoid noise in training
  * mode, hard monotonic alignments in evaluation mode. For long memories start `r` negative (as
  * TensorFlow's `BahdanauMonotonicAttention` advises) so early steps do not stop at once.
+ *
+ * Legend: `B` batch, `L` output (query) steps, `S` memory (key) length, `Dq`/`Dk`/`Dv` depths.
  *
  * @example
  * ```ts

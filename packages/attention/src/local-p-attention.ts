@@ -184,7 +184,9 @@ export class LocalPAttention extends Module {
    * The positions `p_t`, `[..., L]`: predicted (local-p) or `offset + t` (local-m).
    *
    * @param query - `[..., L, Dq]`.
-   * @param keyLength - `S`, or the lengths `[B]` as a float tensor `[B, 1]`.
+   * @param keyLength - `S`, or the source lengths as a float tensor `[B, 1]` (local-p).
+   * @param offset - the index of the first query (local-m).
+   * @returns `[..., L]`.
    */
   position(query: Tensor, keyLength: number | Tensor, offset = 0): Tensor {
     const queries = query.shape[query.rank - 2];

@@ -34,6 +34,7 @@ export const guideSections: readonly GuideSection[] = [
       { slug: 'multi-head', en: 'Multi-head attention', zh: '多头注意力' },
       { slug: 'masks-and-positions', en: 'Masks and positions', zh: '掩码与位置' },
       { slug: 'efficient-attention', en: 'The quadratic cost and efficient variants', zh: '二次代价与高效变体' },
+      { slug: 'attention-family', en: 'Entmax, monotonic and local attention', zh: 'Entmax、单调与局部注意力' },
     ],
   },
   {

@@ -28,6 +28,7 @@ export { hardWeights, oneHotArgmax, type HardWeightingOptions } from './weightin
 export { gumbelNoise, sampleWeights, type SampleWeightingOptions, type SampledWeights } from './weighting/sample.js';
 export { gumbelSoftmaxWeights, type GumbelSoftmaxOptions } from './weighting/gumbel-softmax.js';
 export { sparsemaxWeights } from './weighting/sparsemax.js';
+export { entmax15Weights } from './weighting/entmax15.js';
 export { straightThrough } from './weighting/straight-through.js';
 export {
   resolveWeighting,
@@ -42,6 +43,24 @@ export {
 export { attend, type AttendOptions, type AttentionResult } from './attend.js';
 export { repeatKeyValueHeads, scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './scaled-dot-product-attention.js';
 export { Attention, attention, crossAttention, selfAttention, type AttentionModuleOptions, type AttentionOptions } from './attention.js';
+
+// The attention family: monotonic and local alignments.
+export {
+  MonotonicAttention,
+  monotonicAlignment,
+  monotonicAttention,
+  type MonotonicAlignmentOptions,
+  type MonotonicAttentionModuleOptions,
+  type MonotonicAttentionOptions,
+} from './monotonic-attention.js';
+export {
+  LocalPAttention,
+  localAttentionWeights,
+  type LocalAttentionResult,
+  type LocalAttentionWeightsOptions,
+  type LocalPAttentionCallOptions,
+  type LocalPAttentionOptions,
+} from './local-p-attention.js';
 
 // Multi-head attention and decoding.
 export { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';

@@ -94,3 +94,16 @@ export {
   type AttentionWeightsForRowsOptions,
   type DenseAttentionOptions,
 } from './efficient/index.js';
+
+// The attention family: location-aware (speech), pointer-generator with coverage (summarisation), graph attention.
+export {
+  LocationAwareAttention,
+  locationAwareAttention,
+  locationFeatures,
+  type LocationAwareAttentionOptions,
+  type LocationAwareCallOptions,
+  type LocationAwareOptions,
+  type LocationAwareParameters,
+  type LocationAwareResult,
+  type LocationNormalization,
+} from './location-aware-attention.js';

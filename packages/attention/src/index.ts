@@ -107,3 +107,15 @@ export {
   type LocationAwareResult,
   type LocationNormalization,
 } from './location-aware-attention.js';
+export {
+  PointerGenerator,
+  pointerGeneratorLoss,
+  pointerGeneratorStep,
+  type PointerGeneratorCallOptions,
+  type PointerGeneratorLossOptions,
+  type PointerGeneratorOptions,
+  type PointerGeneratorOutput,
+  type PointerGeneratorParameters,
+  type PointerGeneratorStepOptions,
+  type PointerGeneratorStepResult,
+} from './pointer-generator.js';

@@ -119,3 +119,12 @@ export {
   type PointerGeneratorStepOptions,
   type PointerGeneratorStepResult,
 } from './pointer-generator.js';
+export {
+  GraphAttention,
+  adjacencyFromEdgeIndex,
+  graphAttention,
+  type GraphAttentionFunctionOptions,
+  type GraphAttentionOptions,
+  type GraphAttentionParameters,
+  type GraphAttentionResult,
+} from './graph-attention.js';

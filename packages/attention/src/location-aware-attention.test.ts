@@ -47,6 +47,8 @@ describe('locationFeatures', () => {
 
   it('is a cross-correlation (as nn.Conv1d): a one-hot alignment reads the filter reversed', () => {
     expect(Array.from(locationFeatures(tensor([[0, 1, 0, 0]]), tensor([[[1, 2, 3]]])).dataSync())).toEqual([3, 2, 1, 0]);
+    // Even widths pad as PyTorch's padding='same' does: F.conv1d([[[0, 1, 0, 0, 0]]], [[[1, 2, 3, 4]]], padding='same') = [3, 2, 1, 0, 0].
+    expect(Array.from(locationFeatures(tensor([[0, 1, 0, 0, 0]]), tensor([[[1, 2, 3, 4]]])).dataSync())).toEqual([3, 2, 1, 0, 0]);
   });
 
   it('rejects filters whose channels disagree with the alignment', () => {

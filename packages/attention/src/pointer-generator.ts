@@ -391,13 +391,9 @@ export class PointerGenerator extends Module {
       results.push(result);
       coverage = result.coverage;
     }
-    const gatherAll = (pick: (result: PointerGeneratorStepResult) => Tensor): Tensor => stack(results.map(pick), 1);
-    return {
-      logProbabilities: gatherAll((result) => result.logProbabilities),
-      weights: gatherAll((result) => result.weights),
-      pGen: gatherAll((result) => result.pGen),
-      coverageLoss: gatherAll((result) => result.coverageLoss),
-      coverage: coverage!,
-    };
+    const [logProbabilities, weights, pGen, coverageLoss] = (['logProbabilities', 'weights', 'pGen', 'coverageLoss'] as const).map((name) =>
+      stack(results.map((result) => result[name]), 1),
+    );
+    return { logProbabilities, weights, pGen, coverageLoss, coverage: coverage! };
   }
 }

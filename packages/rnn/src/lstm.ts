@@ -19,7 +19,7 @@ export interface LSTMForwardOptions extends RecurrentForwardOptions {
  * ```ts
  * const lstm = new LSTM(10, 20, { numLayers: 2 });
  * lstm.loadStateDict(loadSafetensors(bytes)); // saved from torch.nn.LSTM(10, 20, num_layers=2)
- * const { output, hN, cN } = lstm.forward(randn([5, 3, 10]), { h0, c0 });
+ * const { output, hN, cN } = lstm.forward(randn([5, 3, 10]), { h0, c0 }); // [B, T, I]; h0, c0 [2, 5, 20]
  * output.shape; // [5, 3, 20]
  * ```
  */
@@ -30,9 +30,9 @@ export class LSTM extends RNNBase {
 
   /**
    * Runs the whole sequence.
-   * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
+   * @param input - [B, T, I] ([T, B, I] with `batchFirst: false`), or unbatched [T, I]
    * @param options - `h0` and `c0` [layers·dirs, B, H], and per-sequence `lengths`
-   * @returns `output` [T, B, dirs·H] (or [B, T, dirs·H]), `hN` and `cN` [layers·dirs, B, H]
+   * @returns `output` [B, T, dirs·H] (or [T, B, dirs·H] with `batchFirst: false`), `hN` and `cN` [layers·dirs, B, H]
    */
   forward(input: Tensor, options: LSTMForwardOptions = {}): RecurrentResult & { cN: Tensor } {
     const result = this.run(input, options.h0, options.c0, options.lengths);

@@ -24,7 +24,10 @@ export interface RecurrentOptions {
   numLayers?: number;
   /** Run a second, reversed direction per layer and concatenate both outputs (default false). */
   bidirectional?: boolean;
-  /** `input` and `output` are [B, T, ·] instead of [T, B, ·] (default false; states are always [layers·dirs, B, H]). */
+  /**
+   * `input` and `output` are [B, T, ·] (default true, unlike PyTorch's False: heed is batch-first
+   * everywhere); pass false for [T, B, ·]. The states are always [layers·dirs, B, H].
+   */
   batchFirst?: boolean;
   /** Dropout probability on the output of each layer except the last, in training (default 0). */
   dropout?: number;
@@ -48,7 +51,7 @@ export interface RecurrentOptions {
 
 /** What a recurrent layer returns. */
 export interface RecurrentResult {
-  /** Top layer's hidden states: [T, B, dirs·H] ([B, T, dirs·H] when `batchFirst`), zero at padded steps. */
+  /** Top layer's hidden states: [B, T, dirs·H] ([T, B, dirs·H] with `batchFirst: false`), zero at padded steps. */
   output: Tensor;
   /** Final hidden state of every layer and direction: [layers·dirs, B, H]. */
   hN: Tensor;
@@ -98,13 +101,13 @@ export function checkLengths(op: string, lengths: SequenceLengths, batch: number
  * Legend: `T` time steps, `B` batch, `I` input size, `H` hidden size, `G` gates (1, 4 or 3).
  *
  * @param mode - `rnn_tanh`, `rnn_relu`, `lstm` or `gru`
- * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
+ * @param input - [B, T, I] ([T, B, I] with `batchFirst: false`), or unbatched [T, I]
  * @param parameters - by PyTorch name: `weight_ih_l{k}` [G·H, I or dirs·H], `weight_hh_l{k}` [G·H, H], optional biases [G·H]
  * @returns `output`, `hN` and (LSTM) `cN`; see {@link RecurrentResult}
  * @example
  * ```ts
  * const state = loadSafetensors(bytes); // from torch: save_file(lstm.state_dict(), ...)
- * const { output, hN, cN } = recurrent('lstm', x, state, { numLayers: 2, batchFirst: true });
+ * const { output, hN, cN } = recurrent('lstm', x, state, { numLayers: 2 }); // x [B, T, I]
  * ```
  */
 export function recurrent(
@@ -116,7 +119,7 @@ export function recurrent(
 ): RecurrentResult {
   const numLayers = options.numLayers ?? 1;
   const directions = options.bidirectional ? 2 : 1;
-  const batchFirst = options.batchFirst ?? false;
+  const batchFirst = options.batchFirst ?? true;
   const p = options.dropout ?? 0;
   if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(op, 'numLayers', `must be a positive integer, got ${numLayers}`);
   if (!(p >= 0 && p < 1)) throw new ValueError(op, 'dropout', `must be in [0, 1), got ${p}`);

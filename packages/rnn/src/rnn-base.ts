@@ -10,7 +10,10 @@ export interface RecurrentLayerOptions {
   numLayers?: number;
   /** Learn the biases (default true). */
   bias?: boolean;
-  /** `input` and `output` are [B, T, ·] instead of [T, B, ·] (default false). */
+  /**
+   * `input` and `output` are [B, T, ·] (default true, unlike PyTorch's False: heed is batch-first
+   * everywhere); pass false for [T, B, ·]. The states are always [layers·dirs, B, H].
+   */
   batchFirst?: boolean;
   /** Dropout probability on each layer's output except the last, in training mode (default 0). */
   dropout?: number;
@@ -63,7 +66,7 @@ export abstract class RNNBase extends Module {
     this.numLayers = options.numLayers ?? 1;
     checkSize(op, 'numLayers', this.numLayers);
     this.bias = options.bias ?? true;
-    this.batchFirst = options.batchFirst ?? false;
+    this.batchFirst = options.batchFirst ?? true;
     this.dropout = options.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(op, 'dropout', `must be in [0, 1), got ${this.dropout}`);
     this.bidirectional = options.bidirectional ?? false;
@@ -90,7 +93,8 @@ export abstract class RNNBase extends Module {
   }
 
   /**
-   * Runs the whole sequence (see each subclass): `input` [T, B, I] or [B, T, I] → `output`, `hN`
+   * Runs the whole sequence (see each subclass): `input` [B, T, I] (or [T, B, I] with
+   * `batchFirst: false`) → `output`, `hN`
    * and, for an LSTM, `cN`. `c0` is for LSTMs only.
    */
   abstract forward(input: Tensor, options?: RecurrentForwardOptions & { c0?: Tensor | null }): RecurrentResult;

@@ -24,7 +24,7 @@ export interface Seq2SeqOptions extends DecoderAttentionOptions {
   bidirectional?: boolean;
   /**
    * Your own encoder instead of the built one: any {@link RNN}, {@link LSTM} or {@link GRU} with
-   * `batchFirst: true` and `inputSize = embeddingDim`.
+   * `batchFirst: true` (the default) and `inputSize = embeddingDim`.
    */
   encoder?: RNNBase;
   /** Dropout on embeddings, between layers and on attentional vectors, in training (default 0). */

@@ -95,6 +95,41 @@ function blockScores(query: Tensor, key: Tensor, rule: AttentionKeepRule, scale:
   return { scores: keep ? where(keep, scores, -Infinity) : scores, queries };
 }
 
+/**
+ * FlashAttention's backward from composed ops, block by block: `dS = P ∘ (dP − rowsum(dO ∘ O))`
+ * with `P` recomputed per block. Differentiable itself, so it also serves second-order gradients.
+ */
+export function blockwiseGradient(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  rule: AttentionKeepRule,
+  scale: number,
+  blockRows: number,
+  output: Tensor,
+  grad: Tensor,
+): [Tensor, Tensor, Tensor] {
+  const axis = query.rank - 2;
+  const rowDot = grad.mul(output).sum(-1, true);
+  const gradQueries: Tensor[] = [];
+  let gradKey: Tensor | null = null;
+  let gradValue: Tensor | null = null;
+  for (let start = 0; start < rule.queryLength; start += blockRows) {
+    const end = Math.min(rule.queryLength, start + blockRows);
+    const { scores, queries } = blockScores(query, key, rule, scale, start, end);
+    const weights = scores.softmax(-1);
+    const gradOut = grad.slice(axis, start, end);
+    const blockValue = matmul(weights.transpose(-2, -1), gradOut);
+    gradValue = gradValue ? gradValue.add(blockValue) : blockValue;
+    const gradWeights = matmul(gradOut, value.transpose(-2, -1));
+    const gradScores = weights.mul(gradWeights.sub(rowDot.slice(axis, start, end))).mul(scale);
+    gradQueries.push(matmul(gradScores, key));
+    const blockKey = matmul(gradScores.transpose(-2, -1), queries);
+    gradKey = gradKey ? gradKey.add(blockKey) : blockKey;
+  }
+  return [concat(gradQueries, axis), gradKey!, gradValue!];
+}
+
 /** Exact softmax attention block by block over the queries; the output carries a recomputing gradient rule. */
 export function blockwiseAttention(
   query: Tensor,
@@ -117,25 +152,6 @@ export function blockwiseAttention(
     }
     return { output: concat(outputs, axis), logSumExp: concat(sums, axis) };
   });
-  const output: Tensor = record('flashAttention', forward.output, [query, key, value], (grad) => {
-    // FlashAttention's backward: dS = P ∘ (dP − rowsum(dO ∘ O)), with P recomputed per block.
-    const rowDot = grad.mul(output).sum(-1, true);
-    const gradQueries: Tensor[] = [];
-    let gradKey: Tensor | null = null;
-    let gradValue: Tensor | null = null;
-    for (const [start, end] of blocks) {
-      const { scores, queries } = blockScores(query, key, rule, scale, start, end);
-      const weights = scores.softmax(-1);
-      const gradOut = grad.slice(axis, start, end);
-      const blockValue = matmul(weights.transpose(-2, -1), gradOut);
-      gradValue = gradValue ? gradValue.add(blockValue) : blockValue;
-      const gradWeights = matmul(gradOut, value.transpose(-2, -1));
-      const gradScores = weights.mul(gradWeights.sub(rowDot.slice(axis, start, end))).mul(scale);
-      gradQueries.push(matmul(gradScores, key));
-      const blockKey = matmul(gradScores.transpose(-2, -1), queries);
-      gradKey = gradKey ? gradKey.add(blockKey) : blockKey;
-    }
-    return [concat(gradQueries, axis), gradKey, gradValue];
-  });
+  const output: Tensor = record('flashAttention', forward.output, [query, key, value], (grad) => blockwiseGradient(query, key, value, rule, scale, blockRows, output, grad));
   return { output, logSumExp: forward.logSumExp };
 }

@@ -5,13 +5,13 @@
  *
  * Legend: `B…` leading (batch, head) dims, `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
-import { GradientError, ShapeError, ValueError, DTypeError, BackendError, formatShape } from '../errors.js';
+import { ShapeError, ValueError, DTypeError, BackendError, formatShape } from '../errors.js';
 import { isGradEnabled, noGrad, record } from '../autograd.js';
 import type { Backend, View } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
 import { concat } from './movement.js';
-import { blockwiseAttention, rowsPerBlock, type AttentionKeepRule } from './flash-attention-blocks.js';
+import { blockwiseAttention, blockwiseGradient, rowsPerBlock, type AttentionKeepRule } from './flash-attention-blocks.js';
 
 /** Options of {@link flashAttention}. */
 export interface FlashAttentionOptions {
@@ -69,8 +69,8 @@ function alignMask(mask: Tensor, target: readonly number[]): Tensor {
  * backward that recomputes the weights from the per-row log-sum-exp). It runs the backend's
  * fused `attentionForward` / `attentionBackward` kernels when the backend has them, else
  * composed query blocks, with the same results. A query row with no allowed key gets a zero
- * output, a `-Infinity` log-sum-exp and zero gradients. The fused path has no second-order
- * gradient (a `GradientError` if asked for one).
+ * output, a `-Infinity` log-sum-exp and zero gradients. Under `backward({ createGraph: true })`
+ * the gradient is computed from composed ops, so higher-order gradients work on both paths.
  *
  * @param query - `[..., L, D]`.
  * @param key - `[..., S, D]`, the same leading dims.
@@ -196,7 +196,8 @@ function fusedAttention(backend: Backend, query: Tensor, key: Tensor, value: Ten
   const outputRows = join(forward.map((result, index) => Tensor.fromHandle(backend, result.output, [chunks[index].count, queryLength, valueDepth], 'float32')));
   const logSumExp = join(forward.map((result, index) => Tensor.fromHandle(backend, result.logSumExp, [chunks[index].count, queryLength], 'float32')));
   const output = record(OP, outputRows.reshape([...batch, queryLength, valueDepth]), [query, key, value], (grad) => {
-    if (isGradEnabled()) throw new GradientError(OP, "the fused kernel has no second-order gradient (backward with createGraph); use implementation 'composed'");
+    // With createGraph the gradient must itself be differentiable: compute it from composed ops.
+    if (isGradEnabled()) return blockwiseGradient(query, key, value, rule, scale, rowsPerBlock(total, queryLength, keyLength, undefined), output, grad);
     const gradRows = grad.reshape([total, queryLength, valueDepth]).contiguous();
     const results = chunks.map((chunk) =>
       backend.runFused!('attentionBackward', {

@@ -5,7 +5,7 @@
 //     --quick                  T = 128 and 1024 only
 //     --steps=128,1024         time steps to run
 //     --batches=1,16           batch sizes to run
-//     --implementation=host    host (default), composed, or both (composed only up to T = 1024)
+//     --implementation=fused   fused (default), composed, or both (composed only up to T = 1024)
 //     --threads=N              run on cpuBackend({ threads: N }) instead of the default backend
 //     --json=out.json          also write the rows as JSON
 //
@@ -25,7 +25,7 @@ const quick = process.argv.includes('--quick');
 const stepsList = list(argument('steps'), quick ? [128, 1024] : [128, 1024, 4096]);
 const batches = list(argument('batches'), [1, 16]);
 const implementations: RecurrentImplementation[] =
-  argument('implementation') === 'both' ? ['host', 'composed'] : [(argument('implementation') as RecurrentImplementation | undefined) ?? 'host'];
+  argument('implementation') === 'both' ? ['fused', 'composed'] : [(argument('implementation') as RecurrentImplementation | undefined) ?? 'fused'];
 const size = 128;
 const threads = argument('threads');
 if (threads) setBackend(cpuBackend({ threads: Number(threads) }));

@@ -1,20 +1,21 @@
-import { isGradEnabled, record, type Tensor } from '@heed/tensor';
-import { composedSweep } from './composed-sweep.js';
-import { fromHost, readHost } from './host-data.js';
-import { hostBackend } from './host-kernels.js';
-import { fusedSweepForward, hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
-import { unpack, type SweepResult } from './packed-result.js';
+import { gruSequence, lstmSequence, rnnSequence, type Tensor } from '@heed/tensor';
 import type { RecurrentMode } from './recurrent-step.js';
 
 /**
- * How a layer runs its recurrence. `host`: one op per layer and direction over Float32Arrays,
- * forward on the backend's fused `lstmSequence`/`gruSequence`/`rnnSequence` kernel when it has one (plain loops
- * otherwise), with a hand-written backward through time (zero-copy on the CPU backend, and usable
- * on any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
- * `auto` (the default): `host` on the CPU backend, `composed` elsewhere. An LSTM with a projection
- * (`projSize`) always runs `composed`: the fused kernels have no projection.
+ * How a layer runs its recurrence, one op per layer and direction (`lstmSequence`,
+ * `gruSequence`, `rnnSequence` from `@heed/tensor`). `fused`: the backend's fused sweep kernels
+ * (forward and backpropagation through time; WebAssembly SIMD on the CPU backend), a
+ * `BackendError` on a backend without them. `composed`: tensor ops per step, on any backend.
+ * `auto` (the default): `fused` where the backend has the kernels, else `composed`. An LSTM with
+ * a projection (`projSize`) always runs `composed`: the fused kernels have no projection.
+ * `host` is the former name of `fused`.
  */
-export type RecurrentImplementation = 'auto' | 'host' | 'composed';
+export type RecurrentImplementation =
+  | 'auto'
+  | 'fused'
+  | 'composed'
+  /** @deprecated the former name of `'fused'`. */
+  | 'host';
 
 /** The inputs of one direction of one layer. */
 export interface SweepInputs {
@@ -36,72 +37,30 @@ export interface SweepInputs {
   implementation: RecurrentImplementation;
 }
 
-
-/**
- * Runs one direction of one recurrent layer over whole sequences as a single autograd op. The
- * op's result is one packed tensor (outputs, then `hN`, then `cN`) of which the returned tensors
- * are views, so its gradient rule sees all three gradients at once and runs backpropagation
- * through time in one pass.
- */
-export function recurrentSweep(inputs: SweepInputs): SweepResult {
-  if (inputs.weightHr) return composedSweep(inputs);
-  const implementation = inputs.implementation === 'auto' ? (inputs.projected.backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
-  return implementation === 'host' ? hostSweep(inputs) : composedSweep(inputs);
+/** The results of one direction of one layer. */
+export interface SweepResult {
+  /** Hidden states, zero at padded steps: [T, B, H] or [B, T, H] (H = projSize for a projected LSTM). */
+  output: Tensor;
+  /** [B, H] (P for a projected LSTM): the state after each sequence's last real step. */
+  hN: Tensor;
+  /** An LSTM's final cell state [B, H]; null otherwise. */
+  cN: Tensor | null;
 }
 
-function hostSweep(inputs: SweepInputs): SweepResult {
-  const { mode, projected, h0, c0, weightHh, biasHh } = inputs;
-  const [batch, size] = h0.shape;
-  const steps = projected.shape[inputs.batchFirst ? 1 : 0];
-  const lstm = mode === 'lstm';
-  const backend = projected.backend;
-  const problem: HostSweepProblem = {
-    backend: hostBackend(backend),
-    mode,
-    steps,
-    batch,
-    hidden: size,
+/** Runs one direction of one recurrent layer over whole sequences as a single op of `@heed/tensor`. */
+export function recurrentSweep(inputs: SweepInputs): SweepResult {
+  const { mode, projected, weightHh } = inputs;
+  const implementation = inputs.implementation === 'host' ? 'fused' : inputs.implementation;
+  const options = {
+    biasHh: inputs.biasHh,
+    h0: inputs.h0,
     batchFirst: inputs.batchFirst,
     reverse: inputs.reverse,
     lengths: inputs.lengths,
-    projected: readHost(projected),
-    h0: readHost(h0),
-    c0: c0 ? readHost(c0) : null,
-    weightHh: readHost(weightHh),
-    biasHh: biasHh ? readHost(biasHh) : null,
-  };
-  const differentiable = [projected, h0, ...(c0 ? [c0] : []), weightHh, ...(biasHh ? [biasHh] : [])];
-  const recording = isGradEnabled() && differentiable.some((tensor) => tensor.requiresGrad);
-  const outputSize = steps * batch * size;
-  const stateSize = batch * size;
-  const packed = new Float32Array(outputSize + (lstm ? 2 : 1) * stateSize);
-  const state = fusedSweepForward(problem, recording) ?? hostSweepForward(problem, recording);
-  packed.set(state.output, 0);
-  packed.set(state.hN, outputSize);
-  if (state.cN) packed.set(state.cN, outputSize + stateSize);
-  const outputShape = inputs.batchFirst ? [batch, steps, size] : [steps, batch, size];
-  const result = fromHost(packed, [packed.length], backend);
-  if (recording) {
-    record(mode, result, differentiable, (grad) => {
-      const gradData = readHost(grad);
-      const needWeights = weightHh.requiresGrad || (biasHh?.requiresGrad ?? false);
-      const grads = hostSweepBackward(
-        problem,
-        state,
-        gradData.subarray(0, outputSize),
-        gradData.subarray(outputSize, outputSize + stateSize),
-        lstm ? gradData.subarray(outputSize + stateSize) : null,
-        needWeights,
-      );
-      const out: (Tensor | null)[] = [
-        projected.requiresGrad ? fromHost(grads.projected, projected.shape, grad.backend) : null,
-        h0.requiresGrad ? fromHost(grads.h0, h0.shape, grad.backend) : null,
-      ];
-      if (c0) out.push(c0.requiresGrad && grads.c0 ? fromHost(grads.c0, c0.shape, grad.backend) : null);
-      out.push(weightHh.requiresGrad && grads.weightHh ? fromHost(grads.weightHh, weightHh.shape, grad.backend) : null);
-      if (biasHh) out.push(biasHh.requiresGrad && grads.biasHh ? fromHost(grads.biasHh, biasHh.shape, grad.backend) : null);
-      return out;
-    });
-  }
-  return unpack(result, outputShape, batch, size, lstm ? size : null);
+    // A projected LSTM has no fused kernel: it runs composed whatever was asked for.
+    implementation: inputs.weightHr ? 'composed' : implementation,
+  } as const;
+  if (mode === 'lstm') return lstmSequence(projected, weightHh, { ...options, c0: inputs.c0, weightHr: inputs.weightHr });
+  if (mode === 'gru') return { ...gruSequence(projected, weightHh, options), cN: null };
+  return { ...rnnSequence(projected, weightHh, { ...options, nonlinearity: mode === 'rnn_relu' ? 'relu' : 'tanh' }), cN: null };
 }

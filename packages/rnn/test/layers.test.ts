@@ -49,30 +49,30 @@ describe.each(modes)('%s layers', (mode) => {
     else expect(result.cN).toBeNull();
   });
 
-  it('give the same outputs and gradients with the host and composed implementations', () => {
+  it('give the same outputs and gradients with the fused and composed implementations', () => {
     for (const batchFirst of [false, true]) {
       const generator = new Generator(11);
       const layer = makeLayer(mode, 3, 5, { numLayers: 2, bidirectional: true, batchFirst, generator });
       const x = random(batchFirst ? [3, 7, 3] : [7, 3, 3], generator).requiresGrad_();
       const h0 = random([4, 3, 5], generator, 0.5).requiresGrad_();
       const c0 = random([4, 3, 5], generator, 0.5).requiresGrad_();
-      const grads = (['host', 'composed'] as const).map((implementation) => {
+      const grads = (['fused', 'composed'] as const).map((implementation) => {
         layer.implementation = implementation;
         for (const leaf of [x, h0, c0, ...layer.parameters()]) leaf.zeroGrad();
         const result = run(layer, x, { h0, c0, lengths: [7, 2, 5] });
         lossOf(result, new Generator(12)).backward();
         return { result, grads: [x, h0, ...(mode === 'lstm' ? [c0] : []), ...layer.parameters()].map((leaf) => leaf.grad!) };
       });
-      const [host, composed] = grads;
-      expectClose(host.result.output, composed.result.output);
-      expectClose(host.result.hN, composed.result.hN);
-      host.grads.forEach((grad, index) => expectClose(grad, composed.grads[index], 1e-4));
+      const [fused, composed] = grads;
+      expectClose(fused.result.output, composed.result.output);
+      expectClose(fused.result.hN, composed.result.hN);
+      fused.grads.forEach((grad, index) => expectClose(grad, composed.grads[index], 1e-4));
     }
   });
 
   it("give the same numbers with and without the backend's fused sequence kernels", () => {
-    // The CPU backend runs LSTM and GRU sweeps on its lstmSequence/gruSequence kernels; without
-    // them (a backend that does not offer them), the host sweep runs its own loops.
+    // The CPU backend runs every sweep on its fused sequence kernels (forward and backward);
+    // without them (a backend that does not offer them), the sequence ops run composed.
     const plain: Backend = { ...getBackend(), supports: () => false };
     const runs = [getBackend(), plain].map((backend) =>
       withBackend(backend, () => {
@@ -92,9 +92,9 @@ describe.each(modes)('%s layers', (mode) => {
   });
 
   it('have gradients that match finite differences', () => {
-    // Two bidirectional layers with the host implementation; one layer with the composed one
-    // (which the test above also compares with the host one on a larger case).
-    for (const [implementation, numLayers, bidirectional] of [['host', 2, true], ['composed', 1, false]] as const) {
+    // Two bidirectional layers with the fused implementation; one layer with the composed one
+    // (which the test above also compares with the fused one on a larger case).
+    for (const [implementation, numLayers, bidirectional] of [['fused', 2, true], ['composed', 1, false]] as const) {
       const generator = new Generator(13);
       const layer = makeLayer(mode, 2, 3, { numLayers, bidirectional, batchFirst: true, generator });
       const names = Object.keys(layer.stateDict());

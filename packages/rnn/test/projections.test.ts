@@ -34,8 +34,8 @@ describe('LSTM projections (projSize) against PyTorch', () => {
     expect(new Set(shapes)).toEqual(new Set(['1/false', '1/true', '2/false', '2/true']));
   });
 
-  // `host` is asked for and must fall back to the composed path (the fused kernels have no projection).
-  describe.each(['host', 'composed'] as const)('recurrent() with the %s implementation requested', (implementation) => {
+  // `fused` is asked for and must fall back to the composed path (the fused kernels have no projection).
+  describe.each(['fused', 'composed'] as const)('recurrent() with the %s implementation requested', (implementation) => {
     const adapters = makeAdapters(implementation);
     it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s: outputs and gradients', (_name, testCase) => {
       const [result] = runReferenceDocuments([{ file: 'projections.json', document: { ...document, cases: [testCase] } }], adapters);

@@ -11,7 +11,7 @@ const packed = JSON.parse(readFileSync(new URL('./fixtures/packed.json', import.
 const sharedFile = new URL('../../../../shared/reference/recurrent.json', import.meta.url);
 const shared = existsSync(sharedFile) ? (JSON.parse(readFileSync(sharedFile, 'utf8')) as ReferenceDocument) : null;
 
-describe.each(['host', 'composed'] as const)('PyTorch reference cases, %s implementation', (implementation) => {
+describe.each(['fused', 'composed'] as const)('PyTorch reference cases, %s implementation', (implementation) => {
   const adapters = makeAdapters(implementation);
   const cases = [...(packed.cases ?? []).map((testCase) => ({ testCase, document: packed })), ...(shared?.cases ?? []).map((testCase) => ({ testCase, document: shared! }))];
   it.each(cases.map(({ testCase, document }) => [testCase.name, testCase, document] as const))('%s', (_name, testCase, document) => {

@@ -116,6 +116,38 @@ export interface RecurrentSweepArgs<Handle> {
 }
 
 /**
+ * The arguments every recurrent backward kernel (`lstmSequenceBackward`, `gruSequenceBackward`,
+ * `rnnSequenceBackward`) takes: the forward's `weightHidden`, initial `hidden`, `lengths`,
+ * `reverse` and `batchFirst`, its saved `output` [T·B, H] (rows `t * B + b`, or `b * T + t` with
+ * `batchFirst`), and the gradients of its results.
+ *
+ * @example
+ * ```ts
+ * const args: RecurrentSweepBackwardArgs<Float32Array> = { steps, weightHidden, hidden, lengths: null, reverse: false, batchFirst: false, output, gradOutput, gradHidden: null, needWeightGradients: true };
+ * ```
+ */
+export interface RecurrentSweepBackwardArgs<Handle> {
+  /** T, the time steps of the forward (the rows of `output` are T·B). */
+  steps: number;
+  /** `[G·H, H]`: W_hh. */
+  weightHidden: View<Handle>;
+  /** `[B, H]`: the initial hidden state. */
+  hidden: View<Handle>;
+  /** As in the forward. */
+  lengths: readonly number[] | null;
+  reverse: boolean;
+  batchFirst: boolean;
+  /** `[T·B, H]`: the forward's output rows. */
+  output: View<Handle>;
+  /** `[T·B, H]`: d loss / d output in the same rows, or null for zero. */
+  gradOutput: View<Handle> | null;
+  /** `[B, H]`: d loss / d final hidden state, or null for zero. */
+  gradHidden: View<Handle> | null;
+  /** Whether to compute `gradWeightHidden` and `gradBiasHidden` (they are null otherwise). */
+  needWeightGradients: boolean;
+}
+
+/**
  * Optional fused kernels. A backend that implements one says so in `supports()`; callers fall
  * back to composed ops otherwise.
  */
@@ -190,6 +222,45 @@ export interface FusedKernels<Handle> {
   rnnSequence: {
     args: RecurrentSweepArgs<Handle> & { nonlinearity: 'tanh' | 'relu' };
     result: { output: Handle; hidden: Handle };
+  };
+  /**
+   * Backpropagation through time of `lstmSequence` (optional even where the forward exists:
+   * callers fall back to a plain-JS backward). Takes the forward's arguments and saved results
+   * (`output`, `gates`, `cells`, in the forward's row order) and the gradients of its results:
+   * `gradOutput` (rows of H, or null for zero), `gradHidden` and `gradCell` ([B, H] or null).
+   * Returns `gradProjected` (rows of 4H in the forward's row order, zeros at padded steps), the
+   * gradients of the initial `hidden` and `cell` [B, H], and, when `needWeightGradients`, those of
+   * `weightHidden` [4H, H] (`Σ_t dgates_tᵀ h_{t−1}`) and `biasHidden` [4H] (else null).
+   */
+  lstmSequenceBackward: {
+    args: RecurrentSweepBackwardArgs<Handle> & {
+      cell: View<Handle>;
+      gates: View<Handle>;
+      cells: View<Handle>;
+      gradCell: View<Handle> | null;
+    };
+    result: { gradProjected: Handle; gradHidden: Handle; gradCell: Handle; gradWeightHidden: Handle | null; gradBiasHidden: Handle | null };
+  };
+  /**
+   * Backpropagation through time of `gruSequence`, with the conventions of
+   * `lstmSequenceBackward`: `gates` are the forward's saved rows of 4H (r, z, n, W_hn·h + b_hn).
+   * Returns `gradProjected` (rows of 3H), `gradHidden` [B, H], and with `needWeightGradients`
+   * `gradWeightHidden` [3H, H] and `gradBiasHidden` [3H] (whose n block is `r ∘ dn`, unlike
+   * `gradProjected`'s).
+   */
+  gruSequenceBackward: {
+    args: RecurrentSweepBackwardArgs<Handle> & { gates: View<Handle> };
+    result: { gradProjected: Handle; gradHidden: Handle; gradWeightHidden: Handle | null; gradBiasHidden: Handle | null };
+  };
+  /**
+   * Backpropagation through time of `rnnSequence` (`nonlinearity` as in the forward), with the
+   * conventions of `lstmSequenceBackward`; the forward's `output` is all it needs. Returns
+   * `gradProjected` (rows of H), `gradHidden` [B, H], and with `needWeightGradients`
+   * `gradWeightHidden` [H, H] and `gradBiasHidden` [H].
+   */
+  rnnSequenceBackward: {
+    args: RecurrentSweepBackwardArgs<Handle> & { nonlinearity: 'tanh' | 'relu' };
+    result: { gradProjected: Handle; gradHidden: Handle; gradWeightHidden: Handle | null; gradBiasHidden: Handle | null };
   };
 }
 

@@ -30,6 +30,7 @@ export type {
   FusedKernels,
   FusedKernelName,
   RecurrentSweepArgs,
+  RecurrentSweepBackwardArgs,
   UnaryOp,
   BinaryOp,
   ArithmeticOp,
@@ -118,3 +119,13 @@ export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './losses.js';
 export { Generator, getDefaultGenerator, manualSeed, normal, rand, randint, randn, randperm, uniform, type RandomOptions } from './random.js';
 export { loadSafetensors, saveSafetensors } from './safetensors.js';
+export {
+  gruSequence,
+  lstmSequence,
+  rnnSequence,
+  type LstmSequenceOptions,
+  type LstmSequenceResult,
+  type RecurrentSequenceOptions,
+  type RecurrentSequenceResult,
+  type RnnSequenceOptions,
+} from './ops/recurrent-sequence.js';

@@ -9,6 +9,7 @@ import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gruSequenceKernel } from './gru.js';
 import { rnnSequenceKernel } from './rnn.js';
 import { lstmSequenceKernel } from './lstm.js';
+import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel, rnnSequenceBackwardKernel } from './recurrent-backward.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, reduceKernel, scatterAddKernel, softmaxKernel } from './reduce.js';
 import { allocate, readView } from './strided.js';
@@ -44,6 +45,9 @@ const jsFusedKernels: CpuFusedKernels = {
   lstmSequence: lstmSequenceKernel,
   gruSequence: gruSequenceKernel,
   rnnSequence: rnnSequenceKernel,
+  lstmSequenceBackward: (args) => lstmSequenceBackwardKernel(args),
+  gruSequenceBackward: (args) => gruSequenceBackwardKernel(args),
+  rnnSequenceBackward: (args) => rnnSequenceBackwardKernel(args),
 };
 
 /** Options of {@link cpuBackend}. */

@@ -1,5 +1,6 @@
 import type { CpuFusedKernels, CpuKernels } from '../cpu/cpu-backend.js';
 import { matmulKernel } from '../cpu/matmul.js';
+import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel, rnnSequenceBackwardKernel, type HostMatmul } from '../cpu/recurrent-backward.js';
 import { softmaxKernel } from '../cpu/reduce.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmAttentionForward } from './wasm-attention.js';
@@ -15,12 +16,13 @@ const WASM_SOFTMAX_SIZE = 256;
 
 /** The kernels the WebAssembly runtime replaces; the rest stay the plain JS ones. */
 export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels>; fused: CpuFusedKernels } {
+  const matmul: HostMatmul = (a, b) => {
+    const [, m, k] = a.shape as [number, number, number];
+    return m * k * b.shape[2] < WASM_MATMUL_WORK ? matmulKernel(a, b) : wasmMatmul(runtime, a, b);
+  };
   return {
     kernels: {
-      matmul: ({ a, b }) => {
-        const [, m, k] = a.shape as [number, number, number];
-        return m * k * b.shape[2] < WASM_MATMUL_WORK ? matmulKernel(a, b) : wasmMatmul(runtime, a, b);
-      },
+      matmul: ({ a, b }) => matmul(a, b),
       softmax: ({ x, log }) => (x.shape.reduce((product, size) => product * size, 1) < WASM_SOFTMAX_SIZE ? softmaxKernel(x, log) : wasmSoftmax(runtime, x, log)),
     },
     fused: {
@@ -29,6 +31,10 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
       lstmSequence: (args) => wasmLstmSequence(runtime, args),
       gruSequence: (args) => wasmGruSequence(runtime, args),
       rnnSequence: (args) => wasmRnnSequence(runtime, args),
+      // The reference backward with its products on the wasm matmul; LSTM's is wasm end to end.
+      lstmSequenceBackward: (args) => lstmSequenceBackwardKernel(args, matmul),
+      gruSequenceBackward: (args) => gruSequenceBackwardKernel(args, matmul),
+      rnnSequenceBackward: (args) => rnnSequenceBackwardKernel(args, matmul),
     },
   };
 }

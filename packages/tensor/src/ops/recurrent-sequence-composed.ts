@@ -1,7 +1,8 @@
 // The composed path of the recurrent sequence ops (see recurrent-sequence.ts): one direction of
 // one layer in tensor ops per step, for backends without the fused sweep kernels and for LSTMs
 // with a projection (which the kernels do not know). Also the packed-result helpers both paths share.
-import { backward, noGrad, record, withGradEnabled } from '../autograd.js';
+import { backward, isGradEnabled, noGrad, record, withGradEnabled } from '../autograd.js';
+import { GradientError } from '../errors.js';
 import { linear } from '../nn/functional.js';
 import type { Tensor } from '../tensor.js';
 import { tensor, zerosLike } from './creation.js';
@@ -131,6 +132,7 @@ export function composedSequence(problem: SequenceProblem, op: string): Sequence
   const packed = noGrad(() => packSequence(stack(outputs, batchFirst ? 1 : 0), final.h, final.c));
   const outputShape = batchFirst ? [batch, steps, size] : [steps, batch, size];
   record(op, packed, sequenceInputs(problem), (grad) => {
+    if (isGradEnabled()) throw new GradientError(op, 'second-order gradients through a recurrent sequence are not supported (backward with createGraph)');
     const seeds = unpackSequence(grad, outputShape, batch, size, cellSize);
     const weightLeaf = weightHh.detach().requiresGrad_();
     const biasLeaf = biasHh ? biasHh.detach().requiresGrad_() : null;

@@ -3,10 +3,11 @@ import { addAttentionBackward } from './attention-backward.js';
 import { addAttentionForward } from './attention-forward.js';
 import { addGemm } from './gemm.js';
 import { addRecurrentSweeps } from './recurrent.js';
+import { addRecurrentBackward } from './recurrent-backward.js';
 import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk'] as const;
+export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk', 'lstmBackwardStepChunk', 'lstmBackwardCarryChunk'] as const;
 /** A chunk runner's export name. */
 export type KernelName = (typeof kernelNames)[number];
 
@@ -25,5 +26,6 @@ export function addKernels(module: ModuleBuilder, options: KernelOptions): reado
   addAttentionBackward(module, gemm, options.relaxed);
   addRecurrentSweeps(module, gemm, options.threads, options.relaxed);
   addSoftmax(module);
+  addRecurrentBackward(module);
   return kernelNames;
 }

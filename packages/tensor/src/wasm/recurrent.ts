@@ -84,7 +84,7 @@ function sigmoidInPlace(x: Local<'v128'>, n: Local<'v128'>, scale: Local<'v128'>
 }
 
 /** Lane-wise tanh of `x` into `x`: 2·sigmoid(2x) − 1. */
-function tanhInPlace(x: Local<'v128'>, n: Local<'v128'>, scale: Local<'v128'>): Code {
+export function tanhInPlace(x: Local<'v128'>, n: Local<'v128'>, scale: Local<'v128'>): Code {
   return seq(
     x.set(f32x4.mul(x.get(), f32x4.const(-2 * Math.LOG2E))),
     exp2InPlace(x, n, scale),

@@ -7,6 +7,7 @@ import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';
 import { wasmGruSequence, wasmLstmSequence, wasmRnnSequence } from './wasm-recurrent.js';
 import { wasmMatmul } from './wasm-matmul.js';
+import { wasmLstmSequenceBackward } from './wasm-recurrent-backward.js';
 import { wasmSoftmax } from './wasm-softmax.js';
 
 /** Multiply-adds below which the plain JS matmul is faster than copying into wasm memory. */
@@ -32,7 +33,7 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
       gruSequence: (args) => wasmGruSequence(runtime, args),
       rnnSequence: (args) => wasmRnnSequence(runtime, args),
       // The reference backward with its products on the wasm matmul; LSTM's is wasm end to end.
-      lstmSequenceBackward: (args) => lstmSequenceBackwardKernel(args, matmul),
+      lstmSequenceBackward: (args) => (args.weightHidden.shape[1] === 0 ? lstmSequenceBackwardKernel(args, matmul) : wasmLstmSequenceBackward(runtime, args)),
       gruSequenceBackward: (args) => gruSequenceBackwardKernel(args, matmul),
       rnnSequenceBackward: (args) => rnnSequenceBackwardKernel(args, matmul),
     },

@@ -4,7 +4,7 @@
 //     [--modes=tensor-cpu,webasm,headlessgl,webgpu] [--only=matmul,attention-1024,...] [--budget=8] [--out=results.json]
 import { writeFileSync } from 'node:fs';
 import { cpuBackend, type Backend } from '@heed/tensor';
-import { createGpuBackend, type GpuBackend, type GpuModeName } from '../src/index.js';
+import { createGpuBackend, type GpuBackend, type GpuModeName } from '@heed/gpu';
 import { benchmarks as allBenchmarks, time, type Figure } from './bench-cases.js';
 
 const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -12,7 +12,7 @@ import type { ReferenceDocument } from '@heed/tensor/testing';
 import { adapters as attentionAdapters } from '../../attention/test/reference-adapters.js';
 import { adapters as rnnAdapters } from '../../rnn/test/reference-adapters.js';
 import { adapters as tensorAdapters } from '../../tensor/test/reference-adapters.js';
-import { createGpuBackend } from '../src/index.js';
+import { createGpuBackend } from '@heed/gpu';
 import { runGpuSuite, type SuiteResult } from '../test/suite.js';
 import { benchmarks, time, type Figure } from './bench-cases.js';
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ReferenceAdapters, ReferenceDocument } from '@heed/tensor/testing';
-import { createGpuBackend, type GpuMode } from '../src/index.js';
+import { createGpuBackend, type GpuMode } from '@heed/gpu';
 import { runGpuSuite, type SuiteResult } from '../test/suite.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -29,7 +29,7 @@ export async function loadAdapters(): Promise<ReferenceAdapters> {
 /** The reference files of $HEED_REFERENCE_DIR (default ../shared/reference). */
 export function loadDocuments(): { file: string; document: ReferenceDocument }[] {
   const directory = resolve(root, process.env.HEED_REFERENCE_DIR ?? '../shared/reference');
-  if (!existsSync(directory)) return [];
+  if (!existsSync(directory)) throw new Error(`reference directory not found: ${directory} (check out shared/reference beside the clone, or set HEED_REFERENCE_DIR)`);
   return readdirSync(directory)
     .filter((file) => file.endsWith('.json'))
     .sort()

@@ -5,6 +5,7 @@ import * as ops from '../index.js';
 import { Generator, randn, tensor, type Tensor } from '../index.js';
 import { gradcheck } from '../testing/index.js';
 import { elementwiseRules } from './elementwise.js';
+import { flashAttentionRules } from './flash-attention-blocks.js';
 import { gradRules, isDifferentiable, opNames } from './grad-rules.js';
 import { indexingRules } from './indexing.js';
 import { movementRules } from './movement.js';
@@ -87,6 +88,16 @@ const cases: Record<OpName, GradientCase | MarkedCase> = {
   unsqueeze: { inputs: () => [r(2, 3)], fn: (x) => ops.unsqueeze(x, 1) },
   slice: { inputs: () => [r(2, 5)], fn: (x) => ops.mul(ops.slice(x, 1, 1, 4), ops.slice(x, 1, 0, 5, 2)) },
   concat: { inputs: () => [r(2, 3), r(2, 2)], fn: (a, b) => ops.concat([a, b], 1) },
+  flashAttention: {
+    inputs: () => [r(2, 3, 4), r(2, 5, 4), r(2, 5, 3)],
+    // The fused forward and backward kernels, then the composed blocks (two query rows each), with a mask.
+    fn: (query, key, value) => {
+      const mask = tensor([[true, true, false, true, true]]);
+      const fused = ops.flashAttention(query, key, value, { causal: true, mask }).output;
+      const composed = ops.flashAttention(query, key, value, { causal: true, mask, implementation: 'composed', blockSize: 2 }).output;
+      return fused.add(composed.mul(2));
+    },
+  },
 };
 
 /** Whether the graph behind `root` has a node recorded by `op`. */
@@ -136,7 +147,7 @@ describe('every op of the closed op set', () => {
 describe('the rule tables are checked by the compiler', () => {
   it('rejects a table that leaves an op out', () => {
     // @ts-expect-error: `matmul` (matmulRules) is missing, so this is not a table over every OpName.
-    const incomplete: GradRules<OpName> = { ...elementwiseRules, ...reduceRules, ...softmaxRules, ...indexingRules, ...movementRules };
+    const incomplete: GradRules<OpName> = { ...elementwiseRules, ...reduceRules, ...softmaxRules, ...indexingRules, ...movementRules, ...flashAttentionRules };
     expect(Object.keys(incomplete)).not.toContain('matmul');
   });
 

@@ -1,5 +1,6 @@
 import { nonDifferentiable } from '../autograd.js';
 import { elementwiseRules } from './elementwise.js';
+import { flashAttentionRules } from './flash-attention-blocks.js';
 import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
 import { movementRules } from './movement.js';
@@ -25,6 +26,7 @@ export const gradRules: GradRules<OpName> = {
   ...softmaxRules,
   ...indexingRules,
   ...movementRules,
+  ...flashAttentionRules,
 };
 
 /** Every op name, in the order of {@link gradRules}. */

@@ -1,6 +1,7 @@
 import { nonDifferentiable, record, type GradRule, type NonDifferentiable } from '../autograd.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import type { AttentionKeepRule } from './flash-attention-blocks.js';
 
 /** What a unary op's rule sees: its input and its result. */
 interface UnarySaved {
@@ -79,6 +80,19 @@ export interface OpSaved {
   unsqueeze: { shape: Shape };
   slice: { shape: Shape; axis: number; from: number; to: number; step: number; length: number };
   concat: { tensors: readonly Tensor[]; axis: number };
+  // Attention (ops/flash-attention.ts, ops/flash-attention-blocks.ts).
+  flashAttention: {
+    query: Tensor;
+    key: Tensor;
+    value: Tensor;
+    rule: AttentionKeepRule;
+    scale: number;
+    /** Query rows per block of the composed gradient. */
+    blockRows: number;
+    output: Tensor;
+    /** The fused backward kernel over the forward's saved log-sum-exp, when the forward ran fused. */
+    kernelBackward: ((grad: Tensor) => [Tensor, Tensor, Tensor]) | null;
+  };
 }
 
 /** The closed set of `@heed/tensor`'s ops (the names their grad nodes carry). */

@@ -18,7 +18,8 @@ interface BinarySaved {
 type NothingSaved = Record<never, never>;
 
 /**
- * What each op of `@heed/tensor` records for its gradient rule, keyed by op name. The keys are
+ * What each op of `@heed/tensor` records for its gradient rule, keyed by op name (for example
+ * `OpSaved['matmul']` is `{ a, b }`). The keys are
  * the closed op set ({@link OpName}): every op whose result can carry a grad node, plus the ops
  * marked {@link nonDifferentiable}. Adding a key here makes `gradRules` (ops/grad-rules.ts) and
  * the gradcheck over every op (grad-rules.test.ts) fail to compile until the op has a rule (or
@@ -95,24 +96,48 @@ export interface OpSaved {
   };
 }
 
-/** The closed set of `@heed/tensor`'s ops (the names their grad nodes carry). */
+/**
+ * The closed set of `@heed/tensor`'s ops (the names their grad nodes carry).
+ *
+ * @example
+ * ```ts
+ * const op: OpName = 'matmul';
+ * isDifferentiable(op); // true
+ * ```
+ */
 export type OpName = keyof OpSaved;
 
 /**
  * The gradient rule of op `K`: maps d loss / d output (and what the op saved) to d loss / d each
  * input, in the order of the inputs the op recorded (`null` for an input that needs none).
+ *
+ * @example
+ * ```ts
+ * const tanhRule: OpGradRule<'tanh'> = (grad, { out }) => [grad.mul(out.mul(out).neg().add(1))];
+ * ```
  */
 export type OpGradRule<K extends OpName> = (grad: Tensor, saved: OpSaved[K]) => readonly (Tensor | null)[];
 
 /**
  * A rule table over some ops: each has a rule or the explicit {@link nonDifferentiable} marker;
  * a missing key is a type error. `GradRules<OpName>` is the whole table (`gradRules`).
+ *
+ * @example
+ * ```ts
+ * const rules: GradRules<'neg' | 'sign'> = { neg: (grad) => [grad.neg()], sign: nonDifferentiable };
+ * ```
  */
 export type GradRules<K extends OpName> = { readonly [P in K]: OpGradRule<P> | NonDifferentiable };
 
 /**
  * Records op `op`'s result with the rule from `rules` (its file's table), bound to `saved`.
  * The op files call this, never `record` itself, so every op's rule comes from a typed table.
+ * Internal to `@heed/tensor` (other packages call `record`).
+ *
+ * @example
+ * ```ts
+ * return recordOp(elementwiseRules, 'exp', out, [x], { x, out });
+ * ```
  */
 export function recordOp<K extends OpName>(
   rules: GradRules<K>,

@@ -3,7 +3,7 @@
 // conformance cases of `lstmSequence`, `gruSequence`, `rnnSequence` and the attention kernels
 // compare every backend, the CPU backend's plain JS path included, with these.
 
-/** One recurrent sweep's host inputs; `projected` is row-major [T, B, G·H] (logical order). */
+/** One recurrent sweep's host inputs (T steps, B batch, H `size`, G gates); `projected` is row-major [T, B, G·H], `weightHidden` [G·H, H], `hidden` [B, H]. */
 export interface SweepOracleInputs {
   steps: number;
   batch: number;
@@ -56,7 +56,15 @@ function sweep(inputs: SweepOracleInputs, gates: number, cell: Cell, cell0: Floa
   return { output, hidden: finalHidden, cell: finalCell, saved };
 }
 
-/** PyTorch's LSTM (gates i, f, g, o): returns output, hidden, cell, gates (rows of 4H), cells (rows of H). */
+/**
+ * PyTorch's LSTM (gates i, f, g, o) over each sequence in float64: returns output, hidden, cell,
+ * gates (rows of 4H) and cells (rows of H), rows ordered as `lstmSequence` orders them.
+ *
+ * @example
+ * ```ts
+ * const [output, hidden, cell] = lstmOracle({ steps: 2, batch: 1, size: 1, projected, weightHidden, biasHidden: null, hidden: h0, lengths: null, reverse: false, batchFirst: false }, c0);
+ * ```
+ */
 export function lstmOracle(inputs: SweepOracleInputs, cell: Float64Array): Float64Array[] {
   const H = inputs.size;
   const result = sweep(
@@ -83,7 +91,7 @@ export function lstmOracle(inputs: SweepOracleInputs, cell: Float64Array): Float
   return [result.output, result.hidden, result.cell, ...result.saved];
 }
 
-/** PyTorch's GRU (r, z, n): returns output, hidden, and gates (rows of 4H: r, z, n, W_hn·h + b_hn). */
+/** PyTorch's GRU (r, z, n) in float64: returns output, hidden, and gates (rows of 4H: r, z, n, W_hn·h + b_hn). @example `const [output, hidden] = gruOracle(inputs)` */
 export function gruOracle(inputs: SweepOracleInputs): Float64Array[] {
   const H = inputs.size;
   const result = sweep(
@@ -107,7 +115,7 @@ export function gruOracle(inputs: SweepOracleInputs): Float64Array[] {
   return [result.output, result.hidden, ...result.saved];
 }
 
-/** PyTorch's Elman RNN `h' = act(x + W_hh h + b_hh)`: returns output and hidden. */
+/** PyTorch's Elman RNN `h' = act(x + W_hh h + b_hh)` in float64: returns output and hidden. @example `const [output, hidden] = rnnOracle(inputs, 'tanh')` */
 export function rnnOracle(inputs: SweepOracleInputs, nonlinearity: 'tanh' | 'relu'): Float64Array[] {
   const result = sweep(
     inputs,
@@ -136,6 +144,11 @@ export interface AttentionOracleInputs {
  * Attention with softmax over the allowed keys (causal and window bottom-right aligned), and its
  * gradients: returns output [N, L, Dv], logSumExp [N, L] (-Infinity for a row with no key),
  * gradQuery, gradKey, gradValue.
+ *
+ * @example
+ * ```ts
+ * const [output, logSumExp] = attentionOracle({ shape: { batches: 1, queries: 2, keys: 3, depth: 4, valueDepth: 4 }, query, key, value, mask: null, causal: true, scale: 0.5, window: null, gradOutput });
+ * ```
  */
 export function attentionOracle(inputs: AttentionOracleInputs): Float64Array[] {
   const { batches: N, queries: L, keys: S, depth: D, valueDepth: Dv } = inputs.shape;

@@ -3,20 +3,32 @@ import * as gpujs from 'gpu.js';
 
 // The WebGPU API surface this package touches, typed structurally (the DOM's WebGPU types are
 // not in this package's lib); values come from gpu.js's shared GPUDevice.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type GpuBufferLike = { size: number; destroy(): void; mapAsync(mode: number, offset?: number, size?: number): Promise<void>; getMappedRange(offset?: number, size?: number): ArrayBuffer; unmap(): void };
-type GpuDeviceLike = {
+interface ComputePass {
+  setPipeline(pipeline: Pipeline): void;
+  setBindGroup(index: number, group: unknown): void;
+  dispatchWorkgroups(x: number, y?: number, z?: number): void;
+  end(): void;
+}
+interface CommandEncoder {
+  beginComputePass(): ComputePass;
+  copyBufferToBuffer(source: GpuBufferLike, sourceOffset: number, target: GpuBufferLike, targetOffset: number, bytes: number): void;
+  finish(): unknown;
+}
+interface Pipeline {
+  getBindGroupLayout(index: number): unknown;
+}
+interface GpuDeviceLike {
   limits: Record<string, number>;
   queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: ArrayBufferView): void; submit(buffers: unknown[]): void };
   createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike;
-  createShaderModule(descriptor: { code: string }): any;
-  createComputePipeline(descriptor: any): any;
-  createBindGroup(descriptor: any): any;
-  createCommandEncoder(): any;
-  pushErrorScope(filter: string): void;
-  popErrorScope(): Promise<any>;
-};
-/* eslint-enable @typescript-eslint/no-explicit-any */
+  createShaderModule(descriptor: { code: string }): unknown;
+  createComputePipeline(descriptor: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): Pipeline;
+  createBindGroup(descriptor: { layout: unknown; entries: { binding: number; resource: { buffer: GpuBufferLike } }[] }): unknown;
+  createCommandEncoder(): CommandEncoder;
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
 
 /** gpu.js's `{ adapter, device }` context: every buffer a gpu.js kernel binds must carry this object. */
 interface GpuJsContext {
@@ -73,7 +85,7 @@ export interface Dispatch {
  * is recorded into one command encoder and submitted at once, in queue order with gpu.js's work.
  */
 export class WgslRuntime {
-  readonly #pipelines = new Map<string, unknown>();
+  readonly #pipelines = new Map<string, Pipeline>();
   readonly #BufferResult: BufferResultClass;
   readonly #reader = { readBufferResult: (handle: BufferResult) => this.#readBack(handle) };
   #dummy: GpuBufferLike | null = null;
@@ -146,7 +158,7 @@ export class WgslRuntime {
       });
       const pass = encoder.beginComputePass();
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: (pipeline as { getBindGroupLayout(index: number): unknown }).getBindGroupLayout(0), entries }));
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
       pass.dispatchWorkgroups(...dispatch.groups);
       pass.end();
     }
@@ -156,7 +168,7 @@ export class WgslRuntime {
     device.queue.submit([encoder.finish()]);
     for (const buffer of [...uniforms, ...release]) buffer.destroy();
     if (!fresh) return;
-    return device.popErrorScope().then((error: { message: string } | null) => {
+    return device.popErrorScope().then((error) => {
       if (!error) return;
       for (const dispatch of dispatches) this.#pipelines.delete(dispatch.source);
       throw new BackendError('webgpu', `a WGSL kernel failed validation: ${error.message}`);
@@ -164,7 +176,7 @@ export class WgslRuntime {
   }
 
   /** The compute pipeline of `source` (entry point `main`), compiled once. */
-  #pipeline(source: string): unknown {
+  #pipeline(source: string): Pipeline {
     let pipeline = this.#pipelines.get(source);
     if (!pipeline) {
       const module = this.device.createShaderModule({ code: source });

@@ -7,9 +7,10 @@ import { Uniforms, type BufferResult, type Dispatch, type WgslRuntime } from './
  *
  * Design: a workgroup of 16 × 16 threads computes one TILE × TILE block of the output. Per step
  * of `TILE_K` along K it stages an A tile (stored k-major, `[TILE_K][TILE]`) and a B tile
- * (`[TILE_K][TILE]`) in workgroup memory, each thread loading `TILE·TILE_K / 256` elements, then
- * every thread multiplies a `THREAD × THREAD` register block: rows `y + 16·i`, columns `x + 16·j`
- * (strided by 16, so a warp reads consecutive workgroup words and writes coalesced rows). Two
+ * (`[TILE_K][TILE]`) in workgroup memory, each thread loading `TILE·TILE_K / 256` elements (the
+ * next step's are fetched into registers while this step computes), then every thread multiplies
+ * a `THREAD × THREAD` register block: rows `y + 16·i`, columns `x + 16·j` (strided by 16, so a
+ * warp reads consecutive workgroup words or one broadcast word, and writes coalesced rows). Two
  * shapes: 128 × 128 tiles with 8 × 8 register blocks and TILE_K 8 (64 FMAs per 16 workgroup
  * loads: what a large product needs to approach the FP32 peak), and 64 × 64 tiles with 4 × 4
  * blocks and TILE_K 16 for small outputs, where big tiles would leave most threads idle.
@@ -29,11 +30,26 @@ interface Shape {
 const large: Shape = { tile: 128, thread: 8, tileK: 8 };
 const small: Shape = { tile: 64, thread: 4, tileK: 16 };
 
-/** The WGSL source of one tile shape and operand layout (`aRowFast`: A's unit stride is along M). */
+/**
+ * The WGSL source of one tile shape and operand layout (`aRowFast`: A's unit stride is along M;
+ * `bInnerFast`: B's is along K). The register block is written out as scalar variables and
+ * straight-line FMAs (no arrays for the driver to keep in registers or not), and the next K tile
+ * is fetched from device memory into registers while the current one is multiplied.
+ */
 export function matmulSource(shape: Shape, aRowFast: boolean, bInnerFast: boolean): string {
   const { tile, thread, tileK } = shape;
-  const aLoad = aRowFast ? 'let m = e % TILE; let k = e / TILE;' : 'let k = e % TILE_K; let m = e / TILE_K;';
-  const bLoad = bInnerFast ? 'let k = e % TILE_K; let n = e / TILE_K;' : 'let n = e % TILE; let k = e / TILE;';
+  const loads = (tile * tileK) / 256;
+  const range = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
+  const aPosition = aRowFast ? 'let m = e % TILE; let k = e / TILE;' : 'let k = e % TILE_K; let m = e / TILE_K;';
+  const bPosition = bInnerFast ? 'let k = e % TILE_K; let n = e / TILE_K;' : 'let n = e % TILE; let k = e / TILE;';
+  const fetch = (k0: string): string =>
+    range(loads)
+      .map((r) => `    { let e = index + ${256 * r}u; ${aPosition} aNext${r} = loadA(rowStart + m, ${k0} + k, aBase); }\n    { let e = index + ${256 * r}u; ${bPosition} bNext${r} = loadB(${k0} + k, columnStart + n, bBase); }`)
+      .join('\n');
+  const store = range(loads)
+    .map((r) => `    { let e = index + ${256 * r}u; ${aPosition} aTile[k * TILE + m] = aNext${r}; }\n    { let e = index + ${256 * r}u; ${bPosition} bTile[k * TILE + n] = bNext${r}; }`)
+    .join('\n');
+  const block = range(thread).flatMap((i) => range(thread).map((j) => [i, j] as const));
   return /* wgsl */ `
 struct Params {
   rows: u32, columns: u32, depth: u32, batchBase: u32,
@@ -47,9 +63,17 @@ struct Params {
 
 const TILE = ${tile}u;
 const TILE_K = ${tileK}u;
-const THREAD = ${thread}u;
 var<workgroup> aTile: array<f32, ${tile * tileK}>;
 var<workgroup> bTile: array<f32, ${tile * tileK}>;
+
+fn loadA(row: u32, inner: u32, base: u32) -> f32 {
+  if (row < params.rows && inner < params.depth) { return a[base + row * params.aRow + inner * params.aInner]; }
+  return 0.0;
+}
+fn loadB(inner: u32, column: u32, base: u32) -> f32 {
+  if (column < params.columns && inner < params.depth) { return b[base + inner * params.bInner + column * params.bColumn]; }
+  return 0.0;
+}
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>, @builtin(local_invocation_index) index: u32) {
@@ -58,47 +82,33 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
   let columnStart = group.x * TILE;
   let aBase = params.aOffset + batch * params.aBatch;
   let bBase = params.bOffset + batch * params.bBatch;
-  var total: array<f32, ${thread * thread}>;
-  var aValues: array<f32, ${thread}>;
-  var bValues: array<f32, ${thread}>;
+${block.map(([i, j]) => `  var c${i}_${j} = 0.0;`).join('\n')}
+${range(loads).map((r) => `  var aNext${r} = 0.0;\n  var bNext${r} = 0.0;`).join('\n')}
+${fetch('0u')}
   for (var k0 = 0u; k0 < params.depth; k0 += TILE_K) {
-    for (var e = index; e < TILE * TILE_K; e += 256u) {
-      ${aLoad}
-      let row = rowStart + m;
-      let inner = k0 + k;
-      var value = 0.0;
-      if (row < params.rows && inner < params.depth) { value = a[aBase + row * params.aRow + inner * params.aInner]; }
-      aTile[k * TILE + m] = value;
-    }
-    for (var e = index; e < TILE * TILE_K; e += 256u) {
-      ${bLoad}
-      let column = columnStart + n;
-      let inner = k0 + k;
-      var value = 0.0;
-      if (column < params.columns && inner < params.depth) { value = b[bBase + inner * params.bInner + column * params.bColumn]; }
-      bTile[k * TILE + n] = value;
-    }
     workgroupBarrier();
+${store}
+    workgroupBarrier();
+    if (k0 + TILE_K < params.depth) {
+${fetch('k0 + TILE_K')}
+    }
     for (var k = 0u; k < TILE_K; k++) {
-      for (var i = 0u; i < THREAD; i++) { aValues[i] = aTile[k * TILE + local.y + 16u * i]; }
-      for (var j = 0u; j < THREAD; j++) { bValues[j] = bTile[k * TILE + local.x + 16u * j]; }
-      for (var i = 0u; i < THREAD; i++) {
-        for (var j = 0u; j < THREAD; j++) {
-          total[i * THREAD + j] = fma(aValues[i], bValues[j], total[i * THREAD + j]);
-        }
-      }
+${range(thread).map((i) => `      let a${i} = aTile[k * TILE + local.y + ${16 * i}u];`).join('\n')}
+${range(thread).map((j) => `      let b${j} = bTile[k * TILE + local.x + ${16 * j}u];`).join('\n')}
+${block.map(([i, j]) => `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`).join('\n')}
     }
-    workgroupBarrier();
   }
   let outBase = batch * params.rows * params.columns;
-  for (var i = 0u; i < THREAD; i++) {
-    let row = rowStart + local.y + 16u * i;
-    if (row >= params.rows) { continue; }
-    for (var j = 0u; j < THREAD; j++) {
-      let column = columnStart + local.x + 16u * j;
-      if (column < params.columns) { c[outBase + row * params.columns + column] = total[i * THREAD + j]; }
+${range(thread)
+  .map(
+    (i) => `  {
+    let row = rowStart + local.y + ${16 * i}u;
+    if (row < params.rows) {
+${range(thread).map((j) => `      { let column = columnStart + local.x + ${16 * j}u; if (column < params.columns) { c[outBase + row * params.columns + column] = c${i}_${j}; } }`).join('\n')}
     }
-  }
+  }`,
+  )
+  .join('\n')}
 }
 `;
 }

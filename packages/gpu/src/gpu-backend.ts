@@ -36,8 +36,9 @@ export interface GpuBackendOptions {
    */
   wgsl?: boolean;
   /**
-   * How many workgroups share one query block's keys in the WGSL attention forward (split-KV).
-   * Default: chosen from the number of query rows (more when there are few, to fill the GPU).
+   * How many workgroups share one block's loop in the WGSL attention kernels (split-KV in the
+   * forward and dQ, split queries in dK/dV; partial results are merged by a second dispatch).
+   * Default: chosen from the number of rows (more when there are few, to fill the GPU).
    */
   attentionKeySplits?: number;
 }

@@ -1,6 +1,6 @@
 import type { FusedKernels, View } from '@heed/tensor';
 import type { GpuHandle } from '../device.js';
-import { Uniforms, type Binding, type BufferResult, type Dispatch, type WgslRuntime } from './runtime.js';
+import { Uniforms, spread, type Binding, type BufferResult, type Dispatch, type WgslRuntime } from './runtime.js';
 
 /**
  * Flash attention in WGSL (FlashAttention-2's loop order), same semantics as the CPU backend's
@@ -19,7 +19,8 @@ import { Uniforms, type Binding, type BufferResult, type Dispatch, type WgslRunt
  *
  * Backward: one dispatch for each row's `logSumExp` and `δ = rowsum(dO ∘ O)`, one with a thread
  * per key row accumulating dK and dV over query tiles, and one with a thread per query row
- * accumulating dQ over key tiles: no atomics, each gradient written once.
+ * accumulating dQ over key tiles: no atomics. With few rows, those two split their loops over
+ * workgroups too and a reduce dispatch sums the partial gradients.
  *
  * Limits: head dimensions up to 256 (the per-thread registers); beyond, the gpu.js kernels run.
  */
@@ -332,7 +333,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 `;
 }
 
-function keyGradientSource(depth: number, valueDepth: number, tile: number): string {
+function keyGradientSource(depth: number, valueDepth: number, tile: number, split: boolean): string {
   return /* wgsl */ `${header(depth, valueDepth)}
 @group(0) @binding(1) var<storage, read> query: array<f32>;
 @group(0) @binding(2) var<storage, read> key: array<f32>;
@@ -340,8 +341,7 @@ function keyGradientSource(depth: number, valueDepth: number, tile: number): str
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read> gradOutput: array<f32>;
 @group(0) @binding(6) var<storage, read> stats: array<f32>;
-@group(0) @binding(7) var<storage, read_write> gradKey: array<f32>;
-@group(0) @binding(8) var<storage, read_write> gradValue: array<f32>;
+${split ? '@group(0) @binding(7) var<storage, read_write> partial: array<f32>;' : '@group(0) @binding(7) var<storage, read_write> gradKey: array<f32>;\n@group(0) @binding(8) var<storage, read_write> gradValue: array<f32>;'}
 const BQ = ${tile}u;
 var<workgroup> queryTile: array<vec4<f32>, ${tile}u * D4>;
 var<workgroup> gradTile: array<vec4<f32>, ${tile}u * DV4>;
@@ -367,7 +367,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     for (var c = 0u; c < DV4; c++) { v[c] = loadValue(params.vOffset + n * params.vN + key * params.vS, c); }
   }
   let tiles = select(0, (range.y - range.x + i32(BQ)) / i32(BQ), range.y >= range.x);
-  for (var tileIndex = 0; tileIndex < tiles; tileIndex++) {
+  let perSplit = (tiles + i32(params.splits) - 1) / i32(params.splits);
+  let tileStart = i32(group.z) * perSplit;
+  let tileEnd = min(tiles, tileStart + perSplit);
+  for (var tileIndex = tileStart; tileIndex < tileEnd; tileIndex++) {
     let start = u32(range.x + tileIndex * i32(BQ));
     workgroupBarrier();
     for (var e = thread; e < BQ * D4; e += ${ROWS}u) {
@@ -404,13 +407,21 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   }
   if (!valid) { return; }
   let index = n * params.keys + key;
-  for (var d = 0u; d < params.depth; d++) { gradKey[index * params.depth + d] = gk[d / 4u][d % 4u]; }
-  for (var d = 0u; d < params.valueDepth; d++) { gradValue[index * params.valueDepth + d] = gv[d / 4u][d % 4u]; }
+${
+  split
+    ? `  // This split's share of [dK | dV] for the key row, summed by the reduce dispatch.
+  let width = params.depth + params.valueDepth;
+  let base = (group.z * params.batches * params.keys + index) * width;
+  for (var d = 0u; d < params.depth; d++) { partial[base + d] = gk[d / 4u][d % 4u]; }
+  for (var d = 0u; d < params.valueDepth; d++) { partial[base + params.depth + d] = gv[d / 4u][d % 4u]; }`
+    : `  for (var d = 0u; d < params.depth; d++) { gradKey[index * params.depth + d] = gk[d / 4u][d % 4u]; }
+  for (var d = 0u; d < params.valueDepth; d++) { gradValue[index * params.valueDepth + d] = gv[d / 4u][d % 4u]; }`
+}
 }
 `;
 }
 
-function queryGradientSource(depth: number, valueDepth: number, tile: number): string {
+function queryGradientSource(depth: number, valueDepth: number, tile: number, split: boolean): string {
   return /* wgsl */ `${header(depth, valueDepth)}
 @group(0) @binding(1) var<storage, read> query: array<f32>;
 @group(0) @binding(2) var<storage, read> key: array<f32>;
@@ -418,7 +429,7 @@ function queryGradientSource(depth: number, valueDepth: number, tile: number): s
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read> gradOutput: array<f32>;
 @group(0) @binding(6) var<storage, read> stats: array<f32>;
-@group(0) @binding(7) var<storage, read_write> gradQuery: array<f32>;
+${split ? '@group(0) @binding(7) var<storage, read_write> partial: array<f32>;' : '@group(0) @binding(7) var<storage, read_write> gradQuery: array<f32>;'}
 const BC = ${tile}u;
 var<workgroup> keyTile: array<vec4<f32>, ${tile}u * D4>;
 var<workgroup> valueTile: array<vec4<f32>, ${tile}u * DV4>;
@@ -446,7 +457,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   }
   let live = valid && stat.x > 0.5 * NONE;
   let tiles = select(0, (range.y - range.x + i32(BC)) / i32(BC), range.y >= range.x);
-  for (var tileIndex = 0; tileIndex < tiles; tileIndex++) {
+  let perSplit = (tiles + i32(params.splits) - 1) / i32(params.splits);
+  let tileStart = i32(group.z) * perSplit;
+  let tileEnd = min(tiles, tileStart + perSplit);
+  for (var tileIndex = tileStart; tileIndex < tileEnd; tileIndex++) {
     let start = u32(range.x + tileIndex * i32(BC));
     workgroupBarrier();
     for (var e = thread; e < BC * D4; e += ${ROWS}u) {
@@ -472,30 +486,82 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   }
   if (!valid) { return; }
   let index = n * params.queries + row;
-  for (var d = 0u; d < params.depth; d++) { gradQuery[index * params.depth + d] = gq[d / 4u][d % 4u]; }
+${
+  split
+    ? `  let base = (group.z * params.batches * params.queries + index) * params.depth;
+  for (var d = 0u; d < params.depth; d++) { partial[base + d] = gq[d / 4u][d % 4u]; }`
+    : '  for (var d = 0u; d < params.depth; d++) { gradQuery[index * params.depth + d] = gq[d / 4u][d % 4u]; }'
+}
+}
+`;
+}
+
+/** Sums `splits` partial [rows, width] blocks into `first` (columns [0, firstWidth)) and, when `two`, `second` (the rest). */
+function reduceSource(two: boolean): string {
+  return /* wgsl */ `
+struct Params { rows: u32, width: u32, firstWidth: u32, splits: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read_write> first: array<f32>;
+${two ? '@group(0) @binding(3) var<storage, read_write> second: array<f32>;' : ''}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let index = id.x + id.y * 65535u * 64u;
+  if (index >= params.rows * params.width) { return; }
+  let row = index / params.width;
+  let column = index % params.width;
+  var total = 0.0;
+  for (var s = 0u; s < params.splits; s++) { total += partial[(s * params.rows + row) * params.width + column]; }
+  if (column < params.firstWidth) { first[row * params.firstWidth + column] = total; }
+  ${two ? 'else { second[row * (params.width - params.firstWidth) + column - params.firstWidth] = total; }' : ''}
 }
 `;
 }
 
 /** Records and submits the backward; returns gradQuery, gradKey and gradValue (null when empty). */
-export async function attentionBackwardSubmit(runtime: WgslRuntime, args: BackwardArgs, values: (BufferResult | null)[], sizes: number[]): Promise<(BufferResult | null)[]> {
+export async function attentionBackwardSubmit(runtime: WgslRuntime, args: BackwardArgs & { splits?: number }, values: (BufferResult | null)[], sizes: number[]): Promise<(BufferResult | null)[]> {
   const [batches, queries, depth] = args.query.shape;
   const [keys, valueDepth] = [args.key.shape[1], args.value.shape[2]];
   const [query, key, value, mask, output, logSumExp, gradOutput] = values.map((entry) => bind(runtime, entry));
   const [gradQuery, gradKey, gradValue] = sizes.map((size) => (size > 0 ? runtime.wrap(runtime.storage(size), size) : null));
   if (queries === 0 || keys === 0 || batches === 0) return [gradQuery, gradKey, gradValue];
   const stats = runtime.storage(batches * queries * 2);
-  const parameters = uniforms(args, 1);
   const keyTile = tileRows(runtime, depth, valueDepth, 8);
   const queryTile = tileRows(runtime, depth, valueDepth, 0);
+  // Few key (or query) rows leave most of a GPU idle: split the query (or key) tiles over
+  // workgroups, each writing a partial sum, added up by a reduce dispatch.
+  const keySplit = Math.min(keySplits(batches * keys, queries, keyTile, args.splits), Math.max(1, Math.ceil(queries / keyTile)));
+  const querySplit = Math.min(keySplits(batches * queries, keys, queryTile, args.splits), Math.max(1, Math.ceil(keys / queryTile)));
   const inputs = [query, key, value, mask, gradOutput, stats];
   // Dv = 0 leaves gradValue empty: it still needs a writable buffer of its own.
   const spare = runtime.storage(1);
-  const dispatches: Dispatch[] = [
-    { source: statsSource(), bindings: [output, gradOutput, logSumExp, stats], uniforms: parameters, groups: rowGroups(batches * queries) },
-    { source: keyGradientSource(depth, valueDepth, keyTile), bindings: [...inputs, gradKey ?? spare, gradValue ?? spare], uniforms: parameters, groups: [Math.ceil(keys / ROWS), batches, 1] },
-    { source: queryGradientSource(depth, valueDepth, queryTile), bindings: [...inputs, gradQuery ?? spare], uniforms: parameters, groups: [Math.ceil(queries / ROWS), batches, 1] },
-  ];
-  await runtime.submit(dispatches, [], [stats, spare]);
+  const release = [stats, spare];
+  const dispatches: Dispatch[] = [{ source: statsSource(), bindings: [output, gradOutput, logSumExp, stats], uniforms: uniforms(args, 1), groups: rowGroups(batches * queries) }];
+  const keyGroups: [number, number, number] = [Math.ceil(keys / ROWS), batches, keySplit];
+  if (keySplit === 1) {
+    dispatches.push({ source: keyGradientSource(depth, valueDepth, keyTile, false), bindings: [...inputs, gradKey ?? spare, gradValue ?? spare], uniforms: uniforms(args, 1), groups: keyGroups });
+  } else {
+    const partial = runtime.storage(keySplit * batches * keys * (depth + valueDepth));
+    release.push(partial);
+    const reduce = new Uniforms().u32(batches * keys, depth + valueDepth, depth, keySplit).build();
+    dispatches.push(
+      { source: keyGradientSource(depth, valueDepth, keyTile, true), bindings: [...inputs, partial], uniforms: uniforms(args, keySplit), groups: keyGroups },
+      { source: reduceSource(true), bindings: [partial, gradKey ?? spare, gradValue ?? spare], uniforms: reduce, groups: spread(batches * keys * (depth + valueDepth), 64) },
+    );
+  }
+  const queryGroups: [number, number, number] = [Math.ceil(queries / ROWS), batches, querySplit];
+  if (querySplit === 1) {
+    dispatches.push({ source: queryGradientSource(depth, valueDepth, queryTile, false), bindings: [...inputs, gradQuery ?? spare], uniforms: uniforms(args, 1), groups: queryGroups });
+  } else {
+    const partial = runtime.storage(querySplit * batches * queries * depth);
+    release.push(partial);
+    const reduce = new Uniforms().u32(batches * queries, depth, depth, querySplit).build();
+    dispatches.push(
+      { source: queryGradientSource(depth, valueDepth, queryTile, true), bindings: [...inputs, partial], uniforms: uniforms(args, querySplit), groups: queryGroups },
+      { source: reduceSource(false), bindings: [partial, gradQuery ?? spare], uniforms: reduce, groups: spread(batches * queries * depth, 64) },
+    );
+  }
+  await runtime.submit(dispatches, [], release);
   return [gradQuery, gradKey, gradValue];
 }

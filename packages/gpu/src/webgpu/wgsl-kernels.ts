@@ -49,7 +49,7 @@ export function wgslKernels(device: Device, runtime: WgslRuntime, keySplits?: nu
       const sizes = [args.query, args.key, args.value].map((view) => view.shape[0] * view.shape[1] * view.shape[2]);
       const inputs = handles(args.query, args.key, args.value, args.mask, args.output, args.logSumExp, args.gradOutput);
       const [gradQuery, gradKey, gradValue] = device.runCustom('attentionBackward', sizes, inputs, (values) =>
-        attentionBackwardSubmit(runtime, args, values as (BufferResult | null)[], sizes),
+        attentionBackwardSubmit(runtime, { ...args, splits: keySplits }, values as (BufferResult | null)[], sizes),
       );
       return { gradQuery, gradKey, gradValue };
     },

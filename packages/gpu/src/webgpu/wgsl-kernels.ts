@@ -1,6 +1,8 @@
 import type { FusedKernelName, FusedKernels, RecurrentSweepArgs, View } from '@heed/tensor';
 import type { Device, GpuHandle } from '../device.js';
-import { attentionBackwardSubmit, attentionForwardSubmit, attentionSupported } from './attention.js';
+import { attentionBackwardSubmit } from './attention-backward.js';
+import { attentionSupported } from './attention-common.js';
+import { attentionForwardSubmit } from './attention-forward.js';
 import { matmulDispatches } from './matmul.js';
 import { recurrentSubmit, type RecurrentCell } from './recurrent.js';
 import type { BufferResult, WgslRuntime } from './runtime.js';

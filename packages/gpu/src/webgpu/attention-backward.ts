@@ -51,10 +51,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   let key = first + thread;
   let valid = key < params.keys;
   let range = queryRange(first, min(params.keys, first + ${ROWS}u) - 1u);
-  var k: array<vec4<f32>, D4>;
-  var v: array<vec4<f32>, DV4>;
-  var gk: array<vec4<f32>, D4>;
-  var gv: array<vec4<f32>, DV4>;
+  var k = array<vec4<f32>, D4>();
+  var v = array<vec4<f32>, DV4>();
+  var gk = array<vec4<f32>, D4>();
+  var gv = array<vec4<f32>, DV4>();
   if (valid) {
     for (var c = 0u; c < D4; c++) { k[c] = loadKey(params.kOffset + n * params.kN + key * params.kS, c); }
     for (var c = 0u; c < DV4; c++) { v[c] = loadValue(params.vOffset + n * params.vN + key * params.vS, c); }
@@ -138,9 +138,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   let row = first + thread;
   let valid = row < params.queries;
   let range = keyRange(first, min(params.queries, first + ${ROWS}u) - 1u);
-  var q: array<vec4<f32>, D4>;
-  var g: array<vec4<f32>, DV4>;
-  var gq: array<vec4<f32>, D4>;
+  var q = array<vec4<f32>, D4>();
+  var g = array<vec4<f32>, DV4>();
+  var gq = array<vec4<f32>, D4>();
   var stat = vec2<f32>(NONE, 0.0);
   if (valid) {
     for (var c = 0u; c < D4; c++) { q[c] = loadQuery(params.qOffset + n * params.qN + row * params.qL, c); }

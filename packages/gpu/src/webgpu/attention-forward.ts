@@ -24,12 +24,12 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   let row = first + thread;
   let valid = row < params.queries;
   let range = keyRange(first, min(params.queries, first + ${ROWS}u) - 1u);
-  var q: array<vec4<f32>, D4>;
+  var q = array<vec4<f32>, D4>();
   if (valid) {
     let base = params.qOffset + n * params.qN + row * params.qL;
     for (var c = 0u; c < D4; c++) { q[c] = loadQuery(base, c) * params.scale; }
   }
-  var acc: array<vec4<f32>, DV4>;
+  var acc = array<vec4<f32>, DV4>();
   var scores: array<f32, BC>;
   var best = NONE;
   var total = 0.0;

@@ -12,6 +12,8 @@ import { Uniforms, spread, type BufferResult, type WgslRuntime } from './runtime
  * the G gate pre-activations `x_t + b_hh + W_hh h` (W_hh transposed once per call by a small
  * dispatch, so a warp's reads of `W_hhᵀ[i, g·H + j]` are consecutive), applies the cell, and
  * writes `h_j` into the other half of a double-buffered state, so one barrier per step suffices.
+ * For H ≤ 128, ⌊256 / H⌋ threads (at most 8) share a unit's dot products and a second barrier
+ * per step lets the unit's first thread sum them, so no thread sits idle.
  * The state lives in workgroup memory for H ≤ 2040 (2·H floats within the 16 KiB guaranteed);
  * larger H keeps it in device memory with a storage barrier (slower, same results). An LSTM's
  * cell state lives in the result buffer, each unit written only by its owner.
@@ -81,6 +83,51 @@ export function sweepSource(cell: RecurrentCell, size: number): string {
   const read = (index: string): string => (shared ? `state[${index}]` : `result[params.stateAt + b * 2u * H + ${index}]`);
   const barrier = shared ? 'workgroupBarrier();' : 'storageBarrier(); workgroupBarrier();';
   const lstm = cell === 'lstm';
+  // Small H: P = ⌊256 / H⌋ threads share each unit's dot products (each sums H / P terms into
+  // workgroup memory), then the unit's first thread adds them up and applies the cell.
+  const parts = shared ? Math.min(8, Math.floor(THREADS / size)) : 1;
+  const gather = `
+      var x: array<f32, G>;
+      for (var g = 0u; g < G; g++) {
+        let k = g * H + j;
+        x[g] = projected[projectedBase + k * params.pK];
+        acc[g] = acc[g] + select(0.0, bias[params.bOffset + k * params.bK], params.hasBias != 0u);
+      }`;
+  const finish = `${cellUpdate(cell, read)}
+      ${read('following + j')} = next;
+      result[params.outputAt + row * H + j] = next;`;
+  const whole = `    for (var j = thread; j < H; j += ${THREADS}u) {
+      var acc = array<f32, G>(); // explicit: some compilers zero a loop-body var only once
+      for (var i = 0u; i < H; i++) {
+        let h = ${read('current + i')};
+        let weightBase = i * G * H + j;
+        for (var g = 0u; g < G; g++) { acc[g] = fma(h, weightT[weightBase + g * H], acc[g]); }
+      }${gather}
+      ${finish}
+    }
+    ${barrier}`;
+  const chunk = Math.ceil(size / Math.max(1, parts));
+  const split = `    let part = thread / H;
+    if (part < ${parts}u) {
+      let j = thread % H;
+      var acc = array<f32, G>(); // explicit: some compilers zero a loop-body var only once
+      for (var i = part * ${chunk}u; i < min(H, (part + 1u) * ${chunk}u); i++) {
+        let h = state[current + i];
+        let weightBase = i * G * H + j;
+        for (var g = 0u; g < G; g++) { acc[g] = fma(h, weightT[weightBase + g * H], acc[g]); }
+      }
+      for (var g = 0u; g < G; g++) { partials[(part * G + g) * H + j] = acc[g]; }
+    }
+    workgroupBarrier();
+    if (thread < H) {
+      let j = thread;
+      var acc = array<f32, G>(); // explicit: some compilers zero a loop-body var only once
+      for (var p = 0u; p < ${parts}u; p++) {
+        for (var g = 0u; g < G; g++) { acc[g] = acc[g] + partials[(p * G + g) * H + j]; }
+      }${gather}
+      ${finish}
+    }
+    workgroupBarrier();`;
   return /* wgsl */ `
 struct Params {
   steps: u32, batch: u32, size: u32, reverse: u32,
@@ -102,6 +149,7 @@ ${lstm ? '@group(0) @binding(7) var<storage, read> initialCell: array<f32>;' : '
 const H = ${size}u;
 const G = ${gates}u;
 ${shared ? `var<workgroup> state: array<f32, ${2 * size}>;` : ''}
+${parts > 1 ? `var<workgroup> partials: array<f32, ${parts * gates * size}>;` : ''}
 var<workgroup> sequenceLength: u32;
 
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-clamp(x, -80.0, 80.0))); }
@@ -124,24 +172,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     let following = H - current;
     let row = select(t * params.batch + b, b * params.steps + t, params.batchFirst != 0u);
     let projectedBase = params.pOffset + t * params.pT + b * params.pB;
-    for (var j = thread; j < H; j += ${THREADS}u) {
-      var acc: array<f32, G>;
-      var x: array<f32, G>;
-      for (var g = 0u; g < G; g++) {
-        let k = g * H + j;
-        x[g] = projected[projectedBase + k * params.pK];
-        acc[g] = select(0.0, bias[params.bOffset + k * params.bK], params.hasBias != 0u);
-      }
-      for (var i = 0u; i < H; i++) {
-        let h = ${read('current + i')};
-        let weightBase = i * G * H + j;
-        for (var g = 0u; g < G; g++) { acc[g] = fma(h, weightT[weightBase + g * H], acc[g]); }
-      }
-      ${cellUpdate(cell, read)}
-      ${read('following + j')} = next;
-      result[params.outputAt + row * H + j] = next;
-    }
-    ${barrier}
+${parts > 1 ? split : whole}
   }
   let last = (length % 2u) * H;
   for (var j = thread; j < H; j += ${THREADS}u) { result[params.hiddenAt + b * H + j] = ${read('last + j')}; }

@@ -167,6 +167,7 @@ describe.skipIf(!probe.available)(`WGSL kernels on WebGPU (${probe.description})
 
   const sweepCases: [string, SweepCase][] = [
     ['LSTM, lengths, bias', { cell: 'lstm', steps: 7, batch: 3, size: 5, lengths: [7, 3, 1], reverse: false, batchFirst: false, bias: true }],
+    ['LSTM, H = 128 (two threads per unit)', { cell: 'lstm', steps: 5, batch: 4, size: 128, lengths: [5, 4, 2, 5], reverse: false, batchFirst: false, bias: true }],
     ['LSTM, reverse, batch-first, no bias, H > 256 threads', { cell: 'lstm', steps: 4, batch: 2, size: 300, lengths: [2, 4], reverse: true, batchFirst: true, bias: false }],
     ['LSTM, H over the workgroup-memory state (device-memory state)', { cell: 'lstm', steps: 2, batch: 2, size: 2045, lengths: null, reverse: false, batchFirst: false, bias: true }],
     ['GRU, lengths, reverse', { cell: 'gru', steps: 6, batch: 3, size: 9, lengths: [6, 2, 5], reverse: true, batchFirst: false, bias: true }],

@@ -1,5 +1,6 @@
 import { isGradEnabled, record, type Tensor } from '@heed/tensor';
 import { composedSweep } from './composed-sweep.js';
+import { deviceSweep, hasDeviceSweep } from './device-sweep.js';
 import { fromHost, readHost } from './host-data.js';
 import { hostBackend } from './host-kernels.js';
 import { fusedSweepForward, hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
@@ -11,7 +12,9 @@ import type { RecurrentMode } from './recurrent-step.js';
  * forward on the backend's fused `lstmSequence`/`gruSequence`/`rnnSequence` kernel when it has one (plain loops
  * otherwise), with a hand-written backward through time (zero-copy on the CPU backend, and usable
  * on any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
- * `auto` (the default): `host` on the CPU backend, `composed` elsewhere. An LSTM with a projection
+ * `auto` (the default): `host` on the CPU backend; elsewhere, when no gradient is recorded and the
+ * backend has the fused sweep kernel (such as @heed/gpu's WebGPU mode), that kernel on the
+ * device (one dispatch per layer and direction); `composed` otherwise. An LSTM with a projection
  * (`projSize`) always runs `composed`: the fused kernels have no projection.
  */
 export type RecurrentImplementation = 'auto' | 'host' | 'composed';
@@ -45,7 +48,12 @@ export interface SweepInputs {
  */
 export function recurrentSweep(inputs: SweepInputs): SweepResult {
   if (inputs.weightHr) return composedSweep(inputs);
-  const implementation = inputs.implementation === 'auto' ? (inputs.projected.backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
+  const backend = inputs.projected.backend;
+  if (inputs.implementation === 'auto' && backend.name !== 'cpu' && hasDeviceSweep(backend, inputs.mode)) {
+    const differentiable = [inputs.projected, inputs.h0, inputs.c0, inputs.weightHh, inputs.biasHh];
+    if (!(isGradEnabled() && differentiable.some((tensor) => tensor?.requiresGrad))) return deviceSweep(inputs);
+  }
+  const implementation = inputs.implementation === 'auto' ? (backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
   return implementation === 'host' ? hostSweep(inputs) : composedSweep(inputs);
 }
 

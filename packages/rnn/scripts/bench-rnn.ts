@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Generator, cpuBackend, getBackend, noGrad, randn, setBackend, type Tensor } from '@heed/tensor';
-import { GRU, LSTM, RNN, type RecurrentImplementation } from '../src/index.js';
+import { GRU, LSTM, RNN, type RecurrentImplementation } from '@heed/rnn';
 
 const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
 const list = (value: string | undefined, fallback: number[]): number[] => (value ? value.split(',').map(Number) : fallback);

@@ -1,4 +1,4 @@
-import { HeedError, concat, getBackend, loadSafetensors, saveSafetensors, withBackend, type Backend, type Tensor } from '@heed/tensor';
+import { HeedError, concat, getBackend, loadSafetensors, noGrad, saveSafetensors, withBackend, type Backend, type Tensor } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, recurrent, type RNNBase, type RecurrentMode, type RecurrentResult } from '../src/index.js';
@@ -89,6 +89,44 @@ describe.each(modes)('%s layers', (mode) => {
     expectClose(runs[0].result.output, runs[1].result.output);
     expectClose(runs[0].result.hN, runs[1].result.hN);
     runs[0].grads.forEach((grad, index) => expectClose(grad, runs[1].grads[index], 1e-4));
+  });
+
+  it("run inference on a non-CPU backend's fused sweep kernel, on the device, and train through the composed path without a backward kernel", () => {
+    // A backend that is not the CPU backend but offers the fused forward sweeps and no backward
+    // kernels (as @heed/gpu's WebGPU mode does): under noGrad each layer and direction is one
+    // runFused call on its views; training runs composed.
+    const cpu = getBackend();
+    const kernel = mode === 'lstm' ? 'lstmSequence' : mode === 'gru' ? 'gruSequence' : 'rnnSequence';
+    const calls: string[] = [];
+    const device: Backend = {
+      ...cpu,
+      name: 'fused-device',
+      supports: (name) => !name.endsWith('Backward') && cpu.supports!(name),
+      runFused: (name, args) => {
+        calls.push(name);
+        return cpu.runFused!(name, args);
+      },
+    };
+    const build = (backend: Backend, grad: boolean) =>
+      withBackend(backend, () => {
+        const generator = new Generator(16);
+        const layer = makeLayer(mode, 3, 5, { numLayers: 2, bidirectional: true, batchFirst: true, generator });
+        const x = random([3, 6, 3], generator);
+        const h0 = random([4, 3, 5], generator, 0.5);
+        const c0 = random([4, 3, 5], generator, 0.5);
+        return grad ? run(layer, x, { h0, c0, lengths: [6, 1, 4] }) : noGrad(() => run(layer, x, { h0, c0, lengths: [6, 1, 4] }));
+      });
+    const want = build(cpu, false);
+    calls.length = 0;
+    const got = build(device, false);
+    expect(calls.filter((name) => name === kernel)).toHaveLength(4);
+    expectClose(got.output, want.output);
+    expectClose(got.hN, want.hN);
+    if (mode === 'lstm') expectClose(got.cN!, want.cN!);
+    calls.length = 0;
+    const trained = build(device, true);
+    expect(calls.filter((name) => name === kernel)).toHaveLength(0);
+    expectClose(trained.output, want.output);
   });
 
   it('have gradients that match finite differences', () => {

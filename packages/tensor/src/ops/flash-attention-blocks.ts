@@ -7,13 +7,13 @@
  *
  * Legend: `L` query length, `S` key length, `R` rows per block, `D`/`Dv` head/value dims.
  */
-import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { where } from './elementwise.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
 import { concat } from './movement.js';
-import { noGrad } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
+import { recordOp, type GradRules } from './op-set.js';
 
 /** The keep rule of one attention problem: lengths, causal rule, window, and the user mask at rank `batch + 2`. */
 export interface AttentionKeepRule {
@@ -28,6 +28,18 @@ export interface AttentionKeepRule {
   /** Bool `[..., L|1, S|1]` at the rank of the scores (sizes 1 broadcast), true = may attend; or null. */
   readonly mask: Tensor | null;
 }
+
+/**
+ * The gradient rule of `flashAttention`, for both of its forwards: the fused backward kernel when
+ * the forward ran fused and the backward records no graph; otherwise (the composed forward, or
+ * `createGraph`, which needs a differentiable gradient) the composed {@link blockwiseGradient}.
+ */
+export const flashAttentionRules: GradRules<'flashAttention'> = {
+  flashAttention: (grad, saved) =>
+    saved.kernelBackward && !isGradEnabled()
+      ? saved.kernelBackward(grad)
+      : blockwiseGradient(saved.query, saved.key, saved.value, saved.rule, saved.scale, saved.blockRows, saved.output, grad),
+};
 
 /** Elements of one block's score matrix the default block size aims for (16 MiB of float32). */
 const BLOCK_ELEMENTS = 2 ** 22;
@@ -152,6 +164,6 @@ export function blockwiseAttention(
     }
     return { output: concat(outputs, axis), logSumExp: concat(sums, axis) };
   });
-  const output: Tensor = record('flashAttention', forward.output, [query, key, value], (grad) => blockwiseGradient(query, key, value, rule, scale, blockRows, output, grad));
+  const output = recordOp(flashAttentionRules, 'flashAttention', forward.output, [query, key, value], { query, key, value, rule, scale, blockRows, output: forward.output, kernelBackward: null });
   return { output, logSumExp: forward.logSumExp };
 }

@@ -37,8 +37,10 @@ export interface RecurrentSequenceOptions {
   /** Each sequence's real steps, integers in [1, T] (default: all T). Padded steps keep the state; their outputs are 0. */
   lengths?: readonly number[] | Int32Array | null;
   /**
-   * `'fused'` (the backend's sweep kernels, else a `BackendError`), `'composed'` (tensor ops per
-   * step, on any backend), or `'auto'` (default: fused where the backend has the kernel).
+   * `'fused'` (the backend's sweep kernels, else a `BackendError`; its backward kernel, else the
+   * plain-JS backward on host copies), `'composed'` (tensor ops per step, on any backend), or
+   * `'auto'` (default): fused where the backend has the forward kernel and, when gradients are
+   * recorded, the backward kernel too; composed otherwise.
    */
   implementation?: 'auto' | 'fused' | 'composed';
 }
@@ -142,7 +144,12 @@ function runSequence(op: string, problem: SequenceProblem, implementation: Recur
     if (problem.weightHr) throw new ValueError(op, 'implementation', "the fused kernels have no projection (weightHr); use 'auto' or 'composed'");
     if (!fused) throw new BackendError(op, `the ${backend.name} backend has no fused ${kernel} kernel; use implementation 'auto' or 'composed'`);
   }
-  if (fused && implementation !== 'composed' && !problem.weightHr) return fusedSequence(op, backend, problem);
+  if (implementation === 'fused') return fusedSequence(op, backend, problem);
+  // `auto` trains on the fused kernels only where the backward kernel is there too (a device
+  // backend with forward sweeps alone trains composed, its tensors never leaving the device).
+  const recording = isGradEnabled() && sequenceInputs(problem).some((input) => input.requiresGrad);
+  const backward = !recording || backend.supports?.(backwardKernels[problem.cell]) === true;
+  if (implementation === 'auto' && fused && backward && !problem.weightHr) return fusedSequence(op, backend, problem);
   return composedSequence(problem, op);
 }
 
@@ -246,6 +253,9 @@ function runBackward(backend: Backend, cell: SequenceCell, call: BackwardCall): 
   const kernel = backwardKernels[cell];
   const { tensors, nonlinearity, ...common } = call;
   const native = backend.supports?.(kernel) === true && backend.runFused !== undefined;
+  if (!native && !backend.readSync) {
+    throw new BackendError(forwardKernels[cell], `the ${backend.name} backend has no ${kernel} kernel and no synchronous reads for the JS backward; use implementation 'auto' or 'composed' to train`);
+  }
   // Row-major views of every tensor argument: on the backend, or host copies for the JS kernels.
   const views = Object.fromEntries(
     Object.entries(tensors).map(([name, tensor]) => {

@@ -1,7 +1,7 @@
 import type { CpuFusedKernels, CpuKernels } from '../cpu/cpu-backend.js';
 import { matmulKernel } from '../cpu/matmul.js';
 import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel, rnnSequenceBackwardKernel, type HostMatmul } from '../cpu/recurrent-backward.js';
-import { softmaxKernel } from '../cpu/reduce.js';
+import { softmaxKernel } from '../cpu/softmax.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';

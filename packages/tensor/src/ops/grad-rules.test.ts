@@ -98,6 +98,33 @@ const cases: Record<OpName, GradientCase | MarkedCase> = {
       return fused.add(composed.mul(2));
     },
   },
+  // The recurrent sweeps: the fused kernels (WebAssembly backward) plus the composed steps, with lengths.
+  lstmSequence: {
+    inputs: () => [r(2, 3, 8).mul(0.5), r(8, 2).mul(0.5), r(8).mul(0.5), r(2, 2).mul(0.5), r(2, 2).mul(0.5)],
+    fn: (projected, weightHh, biasHh, h0, c0) => {
+      const options = { biasHh, h0, c0, lengths: [3, 2] };
+      const fused = ops.lstmSequence(projected, weightHh, options);
+      const composed = ops.lstmSequence(projected, weightHh, { ...options, implementation: 'composed', reverse: true });
+      return ops.concat([fused.output.reshape([-1]), fused.cN.reshape([-1]), composed.output.reshape([-1]), composed.hN.reshape([-1])], 0);
+    },
+  },
+  gruSequence: {
+    inputs: () => [r(2, 3, 6).mul(0.5), r(6, 2).mul(0.5), r(6).mul(0.5), r(2, 2).mul(0.5)],
+    fn: (projected, weightHh, biasHh, h0) => {
+      const options = { biasHh, h0, lengths: [2, 3] };
+      const fused = ops.gruSequence(projected, weightHh, { ...options, reverse: true });
+      const composed = ops.gruSequence(projected, weightHh, { ...options, implementation: 'composed' });
+      return ops.concat([fused.output.reshape([-1]), fused.hN.reshape([-1]), composed.output.reshape([-1])], 0);
+    },
+  },
+  rnnSequence: {
+    inputs: () => [r(2, 3, 2).mul(0.5), r(2, 2).mul(0.5), r(2).mul(0.5), r(2, 2).mul(0.5)],
+    fn: (projected, weightHh, biasHh, h0) => {
+      const fused = ops.rnnSequence(projected, weightHh, { biasHh, h0, lengths: [3, 1] });
+      const composed = ops.rnnSequence(projected.transpose(0, 1), weightHh, { biasHh, h0, implementation: 'composed', batchFirst: false });
+      return ops.concat([fused.output.reshape([-1]), composed.hN.reshape([-1])], 0);
+    },
+  },
 };
 
 /** Whether the graph behind `root` has a node recorded by `op`. */

@@ -4,6 +4,7 @@ import { flashAttentionRules } from './flash-attention-blocks.js';
 import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
 import { movementRules } from './movement.js';
+import { recurrentSequenceRules } from './recurrent-sequence.js';
 import type { GradRules, OpName } from './op-set.js';
 import { reduceRules } from './reduce.js';
 import { softmaxRules } from './softmax.js';
@@ -27,6 +28,7 @@ export const gradRules: GradRules<OpName> = {
   ...indexingRules,
   ...movementRules,
   ...flashAttentionRules,
+  ...recurrentSequenceRules,
 };
 
 /** Every op name, in the order of {@link gradRules}. */

@@ -2,6 +2,7 @@ import { nonDifferentiable, record, type GradRule, type NonDifferentiable } from
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { AttentionKeepRule } from './flash-attention-blocks.js';
+import type { SequenceSaved } from './recurrent-sequence-composed.js';
 
 /** What a unary op's rule sees: its input and its result. */
 interface UnarySaved {
@@ -94,6 +95,10 @@ export interface OpSaved {
     /** The fused backward kernel over the forward's saved log-sum-exp, when the forward ran fused. */
     kernelBackward: ((grad: Tensor) => [Tensor, Tensor, Tensor]) | null;
   };
+  // Recurrent sweeps (ops/recurrent-sequence.ts): the problem, and the fused or composed path's saved state.
+  lstmSequence: SequenceSaved;
+  gruSequence: SequenceSaved;
+  rnnSequence: SequenceSaved;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The composed path of the recurrent sequence ops (see recurrent-sequence.ts): one direction of
 // one layer in tensor ops per step, for backends without the fused sweep kernels and for LSTMs
 // with a projection (which the kernels do not know). Also the packed-result helpers both paths share.
-import { backward, isGradEnabled, noGrad, record, withGradEnabled } from '../autograd.js';
+import { backward, isGradEnabled, noGrad, withGradEnabled } from '../autograd.js';
 import { GradientError } from '../errors.js';
 import { linear } from '../nn/functional.js';
 import type { Tensor } from '../tensor.js';
@@ -94,26 +94,48 @@ function stepOf(x: Tensor, t: number, batchFirst: boolean): Tensor {
   return x.slice(axis, t, t + 1).squeeze(axis);
 }
 
-/**
- * The recurrence in tensor ops. The forward runs step by step without recording; the gradient
- * rule walks the steps in reverse and differentiates each step on its own (recomputing it from
- * the saved previous state), so memory holds one state per step and the backward is linear in T.
- */
-export function composedSequence(problem: SequenceProblem, op: string): SequenceResult {
-  const { projected, h0, c0, weightHh, biasHh, weightHr, batchFirst, reverse, lengths } = problem;
+/** What the composed forward keeps for its gradient: the state before each step and the masks. */
+export interface ComposedSaved {
+  /** The state each step started from, by time step. */
+  before: { h: Tensor; c: Tensor | null }[];
+  /** `[B, 1]` per step, true where the step is real, or null without lengths. */
+  active: Tensor[] | null;
+  /** Time steps in sweep order. */
+  order: number[];
+}
+
+/** What a sequence op's gradient rule reads: the problem and the state its forward path saved. */
+export interface SequenceSaved {
+  problem: SequenceProblem;
+  /** The fused path's gradient (a closure over the kernels' saved activations), or null. */
+  fused: ((grad: Tensor) => (Tensor | null)[]) | null;
+  /** The composed path's saved states, or null. */
+  composed: ComposedSaved | null;
+}
+
+function shapes(problem: SequenceProblem) {
+  const { projected, h0, c0, batchFirst } = problem;
   // `size` is the width of h (P for a projected LSTM); `cellSize` that of c.
   const [batch, size] = h0.shape;
-  const cellSize = c0 ? c0.shape[1] : null;
   const steps = projected.shape[batchFirst ? 1 : 0];
+  return { batch, size, steps, cellSize: c0 ? c0.shape[1] : null, outputShape: batchFirst ? [batch, steps, size] : [steps, batch, size] };
+}
+
+/**
+ * The recurrence in tensor ops, run step by step without recording; returns the packed result
+ * and what {@link composedGradient} needs (one state per step, so memory is linear in T).
+ */
+export function composedForward(problem: SequenceProblem): { packed: Tensor; saved: ComposedSaved } {
+  const { projected, h0, c0, weightHh, biasHh, weightHr, batchFirst, reverse, lengths } = problem;
+  const { batch, steps } = shapes(problem);
   const backend = projected.backend;
-  // active[t] is [B, 1], true where step t is real for sequence b.
   const active = lengths
     ? Array.from({ length: steps }, (_, t) => tensor(Uint8Array.from(lengths, (length) => (t < length ? 1 : 0)), { dtype: 'bool', shape: [batch, 1], backend }))
     : null;
   const order = Array.from({ length: steps }, (_, s) => (reverse ? steps - 1 - s : s));
   const before: State[] = new Array<State>(steps);
   const outputs: Tensor[] = new Array<Tensor>(steps);
-  const final = noGrad(() => {
+  const packed = noGrad(() => {
     let state: State = { h: h0, c: c0 };
     for (const t of order) {
       before[t] = state;
@@ -127,44 +149,50 @@ export function composedSequence(problem: SequenceProblem, op: string): Sequence
         state = next;
       }
     }
-    return state;
+    return packSequence(stack(outputs, batchFirst ? 1 : 0), state.h, state.c);
   });
-  const packed = noGrad(() => packSequence(stack(outputs, batchFirst ? 1 : 0), final.h, final.c));
-  const outputShape = batchFirst ? [batch, steps, size] : [steps, batch, size];
-  record(op, packed, sequenceInputs(problem), (grad) => {
-    if (isGradEnabled()) throw new GradientError(op, 'second-order gradients through a recurrent sequence are not supported (backward with createGraph)');
-    const seeds = unpackSequence(grad, outputShape, batch, size, cellSize);
-    const weightLeaf = weightHh.detach().requiresGrad_();
-    const biasLeaf = biasHh ? biasHh.detach().requiresGrad_() : null;
-    const projectionLeaf = weightHr ? weightHr.detach().requiresGrad_() : null;
-    const gradProjected: Tensor[] = new Array<Tensor>(steps);
-    let gradH = seeds.hN;
-    let gradC = seeds.cN;
-    for (let s = steps - 1; s >= 0; s--) {
-      const t = order[s];
-      const inputLeaf = stepOf(projected, t, batchFirst).detach().requiresGrad_();
-      const previous = before[t];
-      const hLeaf = previous.h.detach().requiresGrad_();
-      const cLeaf = previous.c ? previous.c.detach().requiresGrad_() : null;
-      withGradEnabled(true, () => {
-        const next = step(problem, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf, projectionLeaf);
-        const mask = active?.[t];
-        const h = mask ? where(mask, next.h, hLeaf) : next.h;
-        const output = mask ? where(mask, next.h, 0) : next.h;
-        let loss = h.mul(gradH).sum().add(output.mul(stepOf(seeds.output, t, batchFirst)).sum());
-        if (next.c && cLeaf && gradC) loss = loss.add((mask ? where(mask, next.c, cLeaf) : next.c).mul(gradC).sum());
-        backward(loss);
-      });
-      gradProjected[t] = inputLeaf.grad ?? zerosLike(inputLeaf);
-      gradH = hLeaf.grad ?? zerosLike(hLeaf);
-      gradC = cLeaf ? (cLeaf.grad ?? zerosLike(cLeaf)) : null;
-    }
-    const out: (Tensor | null)[] = [stack(gradProjected, batchFirst ? 1 : 0), gradH];
-    if (c0) out.push(gradC);
-    out.push(weightLeaf.grad);
-    if (biasHh) out.push(biasLeaf?.grad ?? null);
-    if (weightHr) out.push(projectionLeaf?.grad ?? null);
-    return out;
-  });
-  return unpackSequence(packed, outputShape, batch, size, cellSize);
+  return { packed, saved: { before, active, order } };
+}
+
+/**
+ * The composed gradient: walks the steps in reverse and differentiates each step on its own,
+ * recomputed from the saved previous state. Returns the gradients of {@link sequenceInputs}.
+ */
+export function composedGradient(problem: SequenceProblem, saved: ComposedSaved, grad: Tensor, op: string): (Tensor | null)[] {
+  if (isGradEnabled()) throw new GradientError(op, 'second-order gradients through a recurrent sequence are not supported (backward with createGraph)');
+  const { projected, c0, weightHh, biasHh, weightHr, batchFirst } = problem;
+  const { batch, size, steps, cellSize, outputShape } = shapes(problem);
+  const { before, active, order } = saved;
+  const seeds = unpackSequence(grad, outputShape, batch, size, cellSize);
+  const weightLeaf = weightHh.detach().requiresGrad_();
+  const biasLeaf = biasHh ? biasHh.detach().requiresGrad_() : null;
+  const projectionLeaf = weightHr ? weightHr.detach().requiresGrad_() : null;
+  const gradProjected: Tensor[] = new Array<Tensor>(steps);
+  let gradH = seeds.hN;
+  let gradC = seeds.cN;
+  for (let s = steps - 1; s >= 0; s--) {
+    const t = order[s];
+    const inputLeaf = stepOf(projected, t, batchFirst).detach().requiresGrad_();
+    const previous = before[t];
+    const hLeaf = previous.h.detach().requiresGrad_();
+    const cLeaf = previous.c ? previous.c.detach().requiresGrad_() : null;
+    withGradEnabled(true, () => {
+      const next = step(problem, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf, projectionLeaf);
+      const mask = active?.[t];
+      const h = mask ? where(mask, next.h, hLeaf) : next.h;
+      const output = mask ? where(mask, next.h, 0) : next.h;
+      let loss = h.mul(gradH).sum().add(output.mul(stepOf(seeds.output, t, batchFirst)).sum());
+      if (next.c && cLeaf && gradC) loss = loss.add((mask ? where(mask, next.c, cLeaf) : next.c).mul(gradC).sum());
+      backward(loss);
+    });
+    gradProjected[t] = inputLeaf.grad ?? zerosLike(inputLeaf);
+    gradH = hLeaf.grad ?? zerosLike(hLeaf);
+    gradC = cLeaf ? (cLeaf.grad ?? zerosLike(cLeaf)) : null;
+  }
+  const out: (Tensor | null)[] = [stack(gradProjected, batchFirst ? 1 : 0), gradH];
+  if (c0) out.push(gradC);
+  out.push(weightLeaf.grad);
+  if (biasHh) out.push(biasLeaf?.grad ?? null);
+  if (weightHr) out.push(projectionLeaf?.grad ?? null);
+  return out;
 }

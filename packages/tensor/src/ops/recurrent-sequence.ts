@@ -8,21 +8,27 @@
  * Legend: `T` time steps, `B` batch, `H` hidden size, `G` gates (LSTM 4, GRU 3, RNN 1), `P` an
  * LSTM's projection size.
  */
-import { isGradEnabled, noGrad, record } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
 import type { Backend, DataArray, View } from '../backend.js';
 import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel, rnnSequenceBackwardKernel } from '../cpu/recurrent-backward.js';
 import { BackendError, DTypeError, GradientError, ShapeError, ValueError, formatShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
+import { recordOp, type GradRules } from './op-set.js';
 import {
-  composedSequence,
+  composedForward,
+  composedGradient,
   packSequence,
   sequenceInputs,
   unpackSequence,
   type SequenceCell,
   type SequenceProblem,
   type SequenceResult,
+  type SequenceSaved,
 } from './recurrent-sequence-composed.js';
+
+/** The ops of this file, as the op set names them. */
+type SequenceOp = 'lstmSequence' | 'gruSequence' | 'rnnSequence';
 
 /** Options every recurrent sequence op takes. */
 export interface RecurrentSequenceOptions {
@@ -135,7 +141,7 @@ const forwardKernels = { lstm: 'lstmSequence', gru: 'gruSequence', rnn_tanh: 'rn
 const backwardKernels = { lstm: 'lstmSequenceBackward', gru: 'gruSequenceBackward', rnn_tanh: 'rnnSequenceBackward', rnn_relu: 'rnnSequenceBackward' } as const;
 
 /** Runs the problem on the fused kernels or composed, as `implementation` asks. */
-function runSequence(op: string, problem: SequenceProblem, implementation: RecurrentSequenceOptions['implementation'] = 'auto'): SequenceResult {
+function runSequence(op: SequenceOp, problem: SequenceProblem, implementation: RecurrentSequenceOptions['implementation'] = 'auto'): SequenceResult {
   if (!['auto', 'fused', 'composed'].includes(implementation)) throw new ValueError(op, 'implementation', `expected 'auto', 'fused' or 'composed', got ${String(implementation)}`);
   const backend = problem.projected.backend;
   const kernel = forwardKernels[problem.cell];
@@ -144,23 +150,38 @@ function runSequence(op: string, problem: SequenceProblem, implementation: Recur
     if (problem.weightHr) throw new ValueError(op, 'implementation', "the fused kernels have no projection (weightHr); use 'auto' or 'composed'");
     if (!fused) throw new BackendError(op, `the ${backend.name} backend has no fused ${kernel} kernel; use implementation 'auto' or 'composed'`);
   }
-  if (implementation === 'fused') return fusedSequence(op, backend, problem);
   // `auto` trains on the fused kernels only where the backward kernel is there too (a device
   // backend with forward sweeps alone trains composed, its tensors never leaving the device).
   const recording = isGradEnabled() && sequenceInputs(problem).some((input) => input.requiresGrad);
   const backward = !recording || backend.supports?.(backwardKernels[problem.cell]) === true;
-  if (implementation === 'auto' && fused && backward && !problem.weightHr) return fusedSequence(op, backend, problem);
-  return composedSequence(problem, op);
+  const useFused = implementation === 'fused' || (implementation === 'auto' && fused && backward && !problem.weightHr);
+  const saved: SequenceSaved = { problem, fused: null, composed: null };
+  let packed: Tensor;
+  if (useFused) ({ packed, gradient: saved.fused } = fusedForward(op, backend, problem, recording));
+  else ({ packed, saved: saved.composed } = composedForward(problem));
+  const { batch, size, outputShape, cellSize } = {
+    batch: problem.h0.shape[0],
+    size: problem.h0.shape[1],
+    outputShape: problem.batchFirst ? [problem.h0.shape[0], problem.projected.shape[1], problem.h0.shape[1]] : [problem.projected.shape[0], problem.h0.shape[0], problem.h0.shape[1]],
+    cellSize: problem.c0 ? problem.c0.shape[1] : null,
+  };
+  const recorded = recordOp(recurrentSequenceRules, op, packed, sequenceInputs(problem), saved);
+  return unpackSequence(recorded, outputShape, batch, size, cellSize);
 }
 
-/** The fused path: one forward kernel call, and a gradient rule on the backward kernel. */
-function fusedSequence(op: string, backend: Backend, problem: SequenceProblem): SequenceResult {
+/** One rule for the three ops: the fused path's backward kernels, or the composed steps. */
+const sequenceRule = (grad: Tensor, saved: SequenceSaved): readonly (Tensor | null)[] =>
+  saved.fused ? saved.fused(grad) : composedGradient(saved.problem, saved.composed!, grad, forwardKernels[saved.problem.cell]);
+
+/** The gradient rules of the recurrent sequence ops (see ops/op-set.ts). */
+export const recurrentSequenceRules: GradRules<SequenceOp> = { lstmSequence: sequenceRule, gruSequence: sequenceRule, rnnSequence: sequenceRule };
+
+/** The fused path: one forward kernel call, and (when `recording`) its gradient on the backward kernel. */
+function fusedForward(op: SequenceOp, backend: Backend, problem: SequenceProblem, recording: boolean): { packed: Tensor; gradient: ((grad: Tensor) => (Tensor | null)[]) | null } {
   const { cell, projected, h0, c0, weightHh, biasHh, batchFirst, reverse, lengths } = problem;
   const [batch, size] = h0.shape;
   const steps = projected.shape[batchFirst ? 1 : 0];
   const rows = steps * batch;
-  const inputs = sequenceInputs(problem);
-  const recording = isGradEnabled() && inputs.some((input) => input.requiresGrad);
   const common = {
     // [T, B, G·H]: batch-first data is a permuted view.
     projected: (batchFirst ? projected.transpose(0, 1) : projected).view,
@@ -190,10 +211,8 @@ function fusedSequence(op: string, backend: Backend, problem: SequenceProblem): 
     const result = backend.runFused!('rnnSequence', { ...common, nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh' });
     [output, hN] = [wrap(result.output, [rows, size]), wrap(result.hidden, [batch, size])];
   }
-  const outputShape = batchFirst ? [batch, steps, size] : [steps, batch, size];
   const packed = noGrad(() => packSequence(output, hN, cN));
-  if (recording) {
-    record(op, packed, inputs, (grad) => {
+  const gradient = (grad: Tensor): (Tensor | null)[] => {
       if (isGradEnabled()) throw new GradientError(op, 'second-order gradients through a recurrent sequence are not supported (backward with createGraph)');
       const seeds = unpackSequence(grad, [rows, size], batch, size, cN ? size : null);
       const result = runBackward(backend, cell, {
@@ -221,9 +240,8 @@ function fusedSequence(op: string, backend: Backend, problem: SequenceProblem): 
       out.push(result.gradWeightHidden === null ? null : wrap(result.gradWeightHidden, weightHh.shape));
       if (biasHh) out.push(result.gradBiasHidden === null ? null : wrap(result.gradBiasHidden, [width]));
       return out;
-    });
-  }
-  return unpackSequence(packed, outputShape, batch, size, cN ? size : null);
+  };
+  return { packed, gradient: recording ? gradient : null };
 }
 
 interface BackwardCall {

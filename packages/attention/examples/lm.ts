@@ -26,7 +26,11 @@ Saving         --save FILE.safetensors  writes the weights, and FILE.json with t
                --load FILE.safetensors  starts from saved weights (and their vocabulary); --steps 0 only samples
                --help`;
 
+// `pnpm example:lm -- …` hands the script a leading `--`, which parseArgs would read as "no options follow".
+const args = process.argv.slice(2);
+if (args[0] === '--') args.shift();
 const { values, positionals } = parseArgs({
+  args,
   allowPositionals: true,
   options: {
     layers: { type: 'string', default: '2' },

@@ -1,8 +1,6 @@
 // A decoder-only (GPT-style) language model built from heed's Transformer layers: token
 // embedding + learned positions → N pre-norm causal Transformer blocks → final LayerNorm →
 // linear head (tied to the embedding by default), with key/value-cached sampling.
-import type {
-  KeyValueCache} from './example-imports.js';
 import {
   Embedding,
   Generator,
@@ -19,6 +17,7 @@ import {
   LearnedPositionalEmbedding,
   TransformerEncoder,
   TransformerEncoderLayer,
+  type KeyValueCache,
   type Tensor,
 } from './example-imports.js';
 

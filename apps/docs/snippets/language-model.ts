@@ -1,6 +1,6 @@
 // A decoder-only (GPT-style) language model: token embedding + learned positions → causal
 // pre-norm Transformer blocks → final LayerNorm → a head tied to the embedding.
-import { KeyValueCache, LearnedPositionalEmbedding, TransformerEncoder, TransformerEncoderLayer } from '@heed/attention';
+import { LearnedPositionalEmbedding, TransformerEncoder, TransformerEncoderLayer, type KeyValueCache } from '@heed/attention';
 import { Embedding, LayerNorm, Module, linear, noGrad, normal, type Generator, type Tensor } from '@heed/tensor';
 
 export interface TinyGPTOptions {

@@ -1,6 +1,7 @@
 /**
  * `@heed/tensor`: Float32 tensors with reverse-mode autograd, modules, optimizers, losses,
- * seeded randomness, safetensors I/O, and the backend interface with its CPU backend.
+ * seeded randomness, safetensors I/O, text vocabularies, and the backend interface with its CPU
+ * backend.
  *
  * Dimension legend used throughout heed's docs: `B` batch, `L` query length, `S` key length,
  * `H` heads, `D` model or head dim, `T` time steps.
@@ -131,3 +132,15 @@ export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './losses.js';
 export { Generator, getDefaultGenerator, manualSeed, normal, rand, randint, randn, randperm, uniform, type RandomOptions } from './random.js';
 export { loadSafetensors, saveSafetensors } from './safetensors.js';
+export { tokenize, type TokenLevel } from './text/tokenize.js';
+export {
+  Vocabulary,
+  type BatchOptions,
+  type DecodeOptions,
+  type EncodedBatch,
+  type EncodeOptions,
+  type SpecialTokens,
+  type VocabularyFromTextOptions,
+  type VocabularyJSON,
+  type VocabularyOptions,
+} from './text/vocabulary.js';

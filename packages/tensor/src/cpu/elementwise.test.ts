@@ -92,4 +92,36 @@ describe('binary kernels on the plain JS backend', () => {
       ]);
     });
   });
+
+  it('rank-3 broadcasts and transposed views ([B, T, 1] against [B, T, E], permuted operands) match the definition', () => {
+    withBackend(reference, () => {
+      const generator = new Generator(3);
+      const [B, T, E] = [3, 4, 5];
+      const dense = randn([B, T, E], { generator });
+      const column = randn([B, T, 1], { generator }).add(3);
+      const middle = randn([B, 1, E], { generator }).add(3);
+      const transposed = randn([B, E, T], { generator }).add(3).transpose(1, 2);
+      const d = dense.toArray() as number[][][];
+      const c = column.toArray() as number[][][];
+      const m = middle.toArray() as number[][][];
+      const t = transposed.toArray() as number[][][];
+      for (const [name, op, f] of ops) {
+        const cases: [string, Tensor, Tensor, (b: number, i: number, e: number) => [number, number]][] = [
+          ['dense ∘ column', dense, column, (b, i, e) => [d[b][i][e], c[b][i][0]]],
+          ['column ∘ dense', column, dense, (b, i, e) => [c[b][i][0], d[b][i][e]]],
+          ['dense ∘ middle', dense, middle, (b, i, e) => [d[b][i][e], m[b][0][e]]],
+          ['transposed ∘ column', transposed, column, (b, i, e) => [t[b][i][e], c[b][i][0]]],
+          ['dense ∘ transposed', dense, transposed, (b, i, e) => [d[b][i][e], t[b][i][e]]],
+        ];
+        for (const [label, x, y, pick] of cases) {
+          const got = op(x, y).dataSync();
+          for (let b = 0; b < B; b++) {
+            for (let i = 0; i < T; i++) {
+              for (let e = 0; e < E; e++) expect(got[(b * T + i) * E + e], `${name} ${label} [${b}, ${i}, ${e}]`).toBe(Math.fround(f(...pick(b, i, e))));
+            }
+          }
+        }
+      }
+    });
+  });
 });

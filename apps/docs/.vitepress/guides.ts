@@ -40,6 +40,7 @@ export const guideSections: readonly GuideSection[] = [
     en: 'Models and applications',
     zh: '模型与应用',
     guides: [
+      { slug: 'transformer', en: 'Transformer layers', zh: 'Transformer 层' },
       { slug: 'encoder-decoder', en: 'Attention in an RNN encoder–decoder', zh: 'RNN 编码器–解码器中的注意力' },
       { slug: 'applications', en: 'Translation, summarisation, speech', zh: '翻译、摘要与语音' },
     ],

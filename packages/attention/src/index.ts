@@ -94,3 +94,14 @@ export {
   type AttentionWeightsForRowsOptions,
   type DenseAttentionOptions,
 } from './efficient/index.js';
+
+// Attention cores: how multi-head attention computes each head.
+export { attentionCoreName, resolveAttentionCore, runAttentionCore, type AttentionCore, type CoreInputs, type ResolvedAttentionCore } from './attention-core.js';
+
+// Transformer layers with PyTorch's names and state dicts.
+export { activate, resolveTransformerLayerOptions, type ResolvedTransformerLayerOptions, type TransformerActivation, type TransformerLayerOptions } from './transformer/transformer-layer-options.js';
+export { TransformerEncoderLayer, type TransformerEncoderLayerCallOptions } from './transformer/transformer-encoder-layer.js';
+export { TransformerDecoderLayer, type TransformerDecoderLayerCallOptions, type TransformerDecoderLayerCaches } from './transformer/transformer-decoder-layer.js';
+export { TransformerEncoder, type TransformerEncoderCallOptions, type TransformerEncoderOptions } from './transformer/transformer-encoder.js';
+export { TransformerDecoder, type TransformerDecoderCallOptions, type TransformerDecoderOptions } from './transformer/transformer-decoder.js';
+export { Transformer, type TransformerCallOptions, type TransformerOptions } from './transformer/transformer.js';

@@ -1,5 +1,6 @@
-import { ShapeError, ValueError, linear, matmul, mean, mul, split, transpose, type Generator, type Tensor } from '@heed/tensor';
+import { ShapeError, ValueError, linear, logicalNot, matmul, mean, mul, split, transpose, type Generator, type Tensor } from '@heed/tensor';
 import { attendAs } from './attend.js';
+import { resolveAttentionCore, runAttentionCore, type AttentionCore } from './attention-core.js';
 import type { KeyValueCache } from './key-value-cache.js';
 import { checkMask, combineMasks, type AttentionMask } from './masks.js';
 import { alibiBias } from './positions/alibi.js';
@@ -35,19 +36,28 @@ export interface MultiHeadAttentionForwardOptions {
   /** Key/value heads `Hkv` (default `H`); `1` is multi-query attention, `1 < Hkv < H` grouped-query. */
   numKeyValueHeads?: number;
   /**
-   * Which keys are real tokens: bool `[B, S]` with **true = keep** (the opposite of PyTorch's
-   * `key_padding_mask`, which marks padding), or an additive float `[B, S]`. With a cache, `S`
-   * counts the cached keys too.
+   * PyTorch's `key_padding_mask`: bool `[B, S]` with **true = padding** (that key is ignored), or
+   * an additive float `[B, S]`. With a cache, `S` counts the cached keys too. heed's own
+   * keep-masks (true = real token, e.g. from `paddingMask`) go in `mask` instead.
    */
   keyPaddingMask?: AttentionMask | null;
   /**
-   * Bool (true = may attend) or additive mask: `[L, S]`, PyTorch's `[B·H, L, S]`, or anything
-   * broadcastable to `[B, H, L, S]` (e.g. an ALiBi bias `[H, L, S]`).
+   * PyTorch's `attn_mask`: bool with **true = may not attend**, or an additive float mask;
+   * `[L, S]`, PyTorch's `[B·H, L, S]`, or anything broadcastable to `[B, H, L, S]` (e.g. an
+   * ALiBi bias `[H, L, S]`).
    */
   attnMask?: AttentionMask | null;
+  /**
+   * heed's keep-mask: bool with **true = may attend** (as `causalMask`, `paddingMask` and every
+   * heed attention function), broadcastable to `[B, H, L, S]`; and-ed with the other masks.
+   */
+  mask?: AttentionMask | null;
   /** Bottom-right aligned causal mask (PyTorch's `is_causal`, but enforced by itself, no mask needed). */
   causal?: boolean;
-  /** Return the attention weights (default true, as PyTorch's `need_weights`). */
+  /**
+   * Return the attention weights (PyTorch's `need_weights`; default true with the dense core,
+   * false with the others, which never form the weights: asking them for weights is an error).
+   */
   needWeights?: boolean;
   /** Average the weights over heads to `[B, L, S]` (default true); false gives `[B, H, L, S]`. */
   averageAttnWeights?: boolean;
@@ -63,8 +73,13 @@ export interface MultiHeadAttentionForwardOptions {
   cache?: KeyValueCache | null;
   /** Rotary position embedding applied to each head's queries and keys (positions continue from the cache). */
   rotary?: RotaryEmbedding | null;
-  /** Add the ALiBi bias (bottom-right aligned, so it continues with a cache). */
+  /**
+   * Add the ALiBi bias `−m_h · |i − j|` (bottom-right aligned, so it continues with a cache; with
+   * a causal mask it equals the paper's `m_h · (j − i)` on every allowed key).
+   */
   alibi?: boolean;
+  /** How attention is computed per head (default `'dense'`); see {@link AttentionCore}. */
+  attentionCore?: AttentionCore;
 }
 
 /** The output of multi-head attention. */
@@ -185,27 +200,51 @@ export function multiHeadAttentionForward(
   let padding: Tensor | null = null;
   if (options.keyPaddingMask) {
     expectShape('keyPaddingMask', options.keyPaddingMask, [batch, keys], '[B, S]');
-    padding = checkMask(OP, options.keyPaddingMask.reshape([batch, 1, 1, keys]), target, 'keyPaddingMask', '[B, S]');
+    const keep = options.keyPaddingMask.dtype === 'bool' ? logicalNot(options.keyPaddingMask) : options.keyPaddingMask;
+    padding = checkMask(OP, keep.reshape([batch, 1, 1, keys]), target, 'keyPaddingMask', '[B, S]');
   }
   let attnMask = options.attnMask ?? null;
   if (attnMask && attnMask.rank === 3 && attnMask.shape[0] === batch * numHeads && batch * numHeads > 1) {
     attnMask = attnMask.reshape([batch, numHeads, attnMask.shape[1], attnMask.shape[2]]);
   }
-  if (attnMask) attnMask = checkMask(OP, attnMask, target, 'attnMask', '[L, S], [B·H, L, S] or [B, H, L, S]');
-  const alibi = options.alibi ? alibiBias(numHeads, queries, keys, { backend: query.backend }) : null;
-
+  if (attnMask) {
+    attnMask = checkMask(OP, attnMask, target, 'attnMask', '[L, S], [B·H, L, S] or [B, H, L, S]');
+    if (attnMask.dtype === 'bool') attnMask = logicalNot(attnMask);
+  }
+  const keepMask = options.mask ? checkMask(OP, options.mask, target, 'mask', '[B, H, L, S] (broadcastable)') : null;
+  const alibi = options.alibi ? alibiBias(numHeads, queries, keys, { backend: query.backend, symmetric: true }) : null;
+  const mask = combineMasks(padding, attnMask, keepMask, alibi);
+  const causal = options.causal ?? false;
+  const training = options.training ?? true;
   const groups = numHeads / keyValueHeads;
-  const scores = mul(matmul(q, transpose(repeatKeyValueHeads(k!, groups), -2, -1)), 1 / Math.sqrt(headDim));
-  const { output: heads, weights } = attendAs(OP, scores, repeatKeyValueHeads(v!, groups), {
-    mask: combineMasks(padding, attnMask, alibi),
-    causal: options.causal ?? false,
-    weighting: options.weighting ?? 'soft',
-    dropout: options.dropout ?? 0,
-    training: options.training ?? true,
-    ...(options.generator ? { generator: options.generator } : {}),
-  });
+  const core = resolveAttentionCore(OP, options.attentionCore);
+
+  let heads: Tensor;
+  let weights: Tensor | null = null;
+  if (core.kind === 'dense') {
+    const scores = mul(matmul(q, transpose(repeatKeyValueHeads(k!, groups), -2, -1)), 1 / Math.sqrt(headDim));
+    ({ output: heads, weights } = attendAs(OP, scores, repeatKeyValueHeads(v!, groups), {
+      mask,
+      causal,
+      weighting: options.weighting ?? 'soft',
+      dropout: options.dropout ?? 0,
+      training,
+      ...(options.generator ? { generator: options.generator } : {}),
+    }));
+  } else {
+    const unsupported = (argument: string, why: string): ValueError => new ValueError(OP, argument, `${why} needs attentionCore 'dense' (this one is '${core.kind}')`);
+    if (options.needWeights === true) throw unsupported('needWeights', 'returning the attention weights');
+    if ((options.dropout ?? 0) > 0 && training) throw unsupported('dropout', 'dropout on the attention weights');
+    if (options.weighting !== undefined && options.weighting !== 'soft') throw unsupported('weighting', typeof options.weighting === 'string' ? `the weighting '${options.weighting}'` : 'a custom weighting');
+    if (alibi) throw unsupported('alibi', 'the additive ALiBi bias');
+    heads = runAttentionCore(OP, core, q, repeatKeyValueHeads(k!, groups), repeatKeyValueHeads(v!, groups), {
+      mask,
+      causal,
+      hasQueryMask: attnMask !== null || keepMask !== null,
+    });
+  }
   const merged = transpose(heads, 1, 2).reshape([batch, queries, width]);
   const output = linear(merged, parameters.outProjWeight, parameters.outProjBias ?? null);
-  if (options.needWeights === false) return { output, weights: null };
+  if (options.needWeights === false || !weights) return { output, weights: null };
   return { output, weights: options.averageAttnWeights === false ? weights : mean(weights, 1) };
 }

@@ -52,7 +52,7 @@ describe('MultiHeadAttention parameters', () => {
       mha.loadStateDict({ in_proj_weight: load(inputs.in_proj_weight), in_proj_bias: load(inputs.in_proj_bias), 'out_proj.weight': load(inputs.out_proj_weight), 'out_proj.bias': load(inputs.out_proj_bias) });
       const query = load(inputs.query);
       const [key, value] = attrs.self ? [query, query] : [load(inputs.key), load(inputs.value)];
-      const { output, weights } = mha.forward(query, key, value, { causal: attrs.causal === true, keyPaddingMask: inputs.keep_keys ? load(inputs.keep_keys) : null });
+      const { output, weights } = mha.forward(query, key, value, { causal: attrs.causal === true, keyPaddingMask: inputs.keep_keys ? load(inputs.keep_keys).logicalNot() : null });
       assertAllclose(output, testCase.outputs.out.data.map(Number), { abs: 2e-4, rel: 2e-4 });
       assertAllclose(weights!, testCase.outputs.weights.data.map(Number), { abs: 2e-4, rel: 2e-4 });
     }
@@ -72,7 +72,7 @@ describe('MultiHeadAttention forward', () => {
   it('passes a finite-difference gradient check for inputs and parameters', () => {
     expectGradients(
       (query, key, value, inProjWeight, inProjBias, outProjWeight, outProjBias) =>
-        multiHeadAttentionForward(query, key, value, 2, { inProjWeight, inProjBias, outProjWeight, outProjBias }, { keyPaddingMask: tensor([[true, true, false], [true, false, false]]) }).output,
+        multiHeadAttentionForward(query, key, value, 2, { inProjWeight, inProjBias, outProjWeight, outProjBias }, { keyPaddingMask: tensor([[false, false, true], [false, true, true]]) }).output,
       [r(2, 2, 4), r(2, 3, 4), r(2, 3, 4), r(12, 4).mul(0.5), r(12), r(4, 4).mul(0.5), r(4)],
     );
   });
@@ -103,9 +103,9 @@ describe('MultiHeadAttention forward', () => {
   it('accepts PyTorch’s [B·H, L, S] attention masks like [B, H, L, S] ones', () => {
     const mha = new MultiHeadAttention(4, 2);
     const x = r(2, 3, 4);
-    const keep = tensor(Array.from({ length: 36 }, (_, index) => index % 5 !== 1), { shape: [2, 2, 3, 3], dtype: 'bool' });
-    const four = mha.forward(x, x, x, { attnMask: keep, averageAttnWeights: false });
-    const three = mha.forward(x, x, x, { attnMask: keep.reshape([4, 3, 3]), averageAttnWeights: false });
+    const masked = tensor(Array.from({ length: 36 }, (_, index) => index % 5 === 1), { shape: [2, 2, 3, 3], dtype: 'bool' });
+    const four = mha.forward(x, x, x, { attnMask: masked, averageAttnWeights: false });
+    const three = mha.forward(x, x, x, { attnMask: masked.reshape([4, 3, 3]), averageAttnWeights: false });
     assertAllclose(three.weights!, four.weights!.dataSync(), { abs: 0, rel: 0 });
     expect(four.weights!.dataSync()[1]).toBe(0);
   });
@@ -113,7 +113,7 @@ describe('MultiHeadAttention forward', () => {
   it('handles self-attention with causal and padding together, fully padded rows included, without NaN', () => {
     const mha = new MultiHeadAttention(4, 1);
     const x = r(2, 4, 4).requiresGrad_();
-    const { output, weights } = mha.forward(x, x, x, { causal: true, keyPaddingMask: paddingMask([0, 3], 4).reshape([2, 4]) });
+    const { output, weights } = mha.forward(x, x, x, { causal: true, keyPaddingMask: paddingMask([0, 3], 4).reshape([2, 4]).logicalNot() });
     expect(weights!.slice(0, 0, 1).dataSync().every((value) => value === 0)).toBe(true);
     const rows = weights!.slice(0, 1, 2).toArray() as number[][][];
     expect(rows[0][3]).toEqual([expect.any(Number), expect.any(Number), expect.any(Number), 0]);

@@ -1,4 +1,5 @@
 import { Linear, Module, ShapeError, ValueError, init, transpose, zeros, type Generator, type Tensor } from '@heed/tensor';
+import type { AttentionCore } from './attention-core.js';
 import { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';
 import {
   multiHeadAttentionForward,
@@ -31,6 +32,8 @@ export interface MultiHeadAttentionOptions {
   alibi?: boolean;
   /** How scores become weights (default `'soft'`). */
   weighting?: Weighting;
+  /** How attention is computed per head (default `'dense'`): see {@link AttentionCore}. */
+  attentionCore?: AttentionCore;
   /** Generator for the initial weights, dropout and stochastic weightings. */
   generator?: Generator;
 }
@@ -38,7 +41,7 @@ export interface MultiHeadAttentionOptions {
 /** Per-call options of {@link MultiHeadAttention.forward}. */
 export type MultiHeadAttentionCallOptions = Pick<
   MultiHeadAttentionForwardOptions,
-  'keyPaddingMask' | 'attnMask' | 'causal' | 'needWeights' | 'averageAttnWeights' | 'cache'
+  'keyPaddingMask' | 'attnMask' | 'mask' | 'causal' | 'needWeights' | 'averageAttnWeights' | 'cache'
 >;
 
 /**
@@ -50,7 +53,10 @@ export type MultiHeadAttentionCallOptions = Pick<
  *
  * Beyond PyTorch: grouped-query and multi-query attention (`numKeyValueHeads`), a key/value
  * cache for step-by-step decoding, rotary and ALiBi positions, any weighting, and fully masked
- * rows that give zeros instead of NaN. Bool masks mean **true = may attend / real token**.
+ * rows that give zeros instead of NaN, and a choice of attention core (`attentionCore`: dense,
+ * memory-efficient, local window, linear). Masks named as in PyTorch mean what they mean there:
+ * `keyPaddingMask` true = padding, a bool `attnMask` true = may not attend; heed's own keep-mask
+ * (true = may attend, as `causalMask` and `paddingMask` give) goes in `mask`.
  *
  * Legend: `B` batch, `L` query length, `S` key length, `E` width, `H` heads, `Dh = E / H`.
  *
@@ -58,6 +64,7 @@ export type MultiHeadAttentionCallOptions = Pick<
  * ```ts
  * const mha = new MultiHeadAttention(64, 8);
  * const { output, weights } = mha.forward(x, x, x, { causal: true }); // x [B, L, 64] → [B, L, 64], [B, L, L]
+ * const padded = mha.forward(x, x, x, { keyPaddingMask: tensor([[false, false, true]]) }); // x [1, 3, 64], last key is padding
  * const cache = mha.createCache();
  * const step = mha.forward(token, token, token, { causal: true, cache }); // one token at a time
  * ```
@@ -142,6 +149,7 @@ export class MultiHeadAttention extends Module {
    */
   forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: MultiHeadAttentionCallOptions = {}): MultiHeadAttentionOutput {
     const unbatched = query.rank === 2;
+    if (unbatched && options.keyPaddingMask?.rank === 1) options = { ...options, keyPaddingMask: options.keyPaddingMask.unsqueeze(0) };
     const q = this.#toBatchFirst(query, 'query', this.embedDim);
     const k = key === query ? q : this.#toBatchFirst(key, 'key', this.kdim);
     const v = value === key ? k : value === query ? q : this.#toBatchFirst(value, 'value', this.vdim);
@@ -167,6 +175,7 @@ export class MultiHeadAttention extends Module {
         weighting: this.options.weighting ?? 'soft',
         rotary: this.options.rotary ?? null,
         alibi: this.options.alibi ?? false,
+        ...(this.options.attentionCore ? { attentionCore: this.options.attentionCore } : {}),
         ...(this.options.generator ? { generator: this.options.generator } : {}),
       },
     );

@@ -30,7 +30,8 @@ export const adapters: ReferenceAdapters = {
       outProjWeight: one(inputs.out_proj_weight, 'out_proj_weight'),
       outProjBias: one(inputs.out_proj_bias, 'out_proj_bias'),
     };
-    const options = { keyPaddingMask: optional(inputs.keep_keys, 'keep_keys'), causal: attrs.causal === true };
+    // keep_keys is true = real token; PyTorch's key_padding_mask (heed's keyPaddingMask) is true = padding.
+    const options = { keyPaddingMask: optional(inputs.keep_keys, 'keep_keys')?.logicalNot() ?? null, causal: attrs.causal === true };
     const numHeads = attrs.num_heads as number;
     const averaged = multiHeadAttentionForward(query, key, value, numHeads, parameters, options);
     const perHead = multiHeadAttentionForward(query, key, value, numHeads, parameters, { ...options, averageAttnWeights: false });

@@ -106,13 +106,14 @@ export class LayerNorm extends Module {
 
   constructor(
     normalizedShape: number | readonly number[],
-    readonly options: { eps?: number; elementwiseAffine?: boolean } = {},
+    /** `eps` (default 1e-5), `elementwiseAffine` (default true), `bias` (default true; false keeps only `weight`, as PyTorch ≥ 2.1's `bias=False`). */
+    readonly options: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {},
   ) {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     const affine = options.elementwiseAffine ?? true;
     this.weight = this.registerParameter('weight', affine ? full(this.normalizedShape, 1) : null);
-    this.bias = this.registerParameter('bias', affine ? zeros(this.normalizedShape) : null);
+    this.bias = this.registerParameter('bias', affine && options.bias !== false ? zeros(this.normalizedShape) : null);
   }
 
   /** Normalises `x` [..., ...normalizedShape]. */

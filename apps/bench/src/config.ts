@@ -4,7 +4,7 @@
  * peers at issue 8's target sizes. Every figure in the report is measured with these settings,
  * and the results file records them.
  */
-import type { Preset } from './cli/args.js';
+import type { LearnOverrides, Preset } from './cli/args.js';
 import type { SequenceModelKind } from './models/sequence-models.js';
 import type { TaskName } from './tasks/task.js';
 
@@ -27,6 +27,8 @@ export interface SpeedConfig {
   /** Skip full attention's training step above this length (its n×n activations). */
   fullAttentionTrainMaxLength: number;
   timing: { warmup: number; minRepeats: number; maxRepeats: number; budgetMs: number };
+  /** Training steps (forward, loss, backward, Adam) of the learning suite's models at its batch and sizes, at these lengths. */
+  learnStepLengths: number[];
 }
 
 /** Settings of the learning suite. */
@@ -124,6 +126,7 @@ const quick: PresetConfig = {
     maxCallSeconds: 4,
     fullAttentionTrainMaxLength: 4096,
     timing: { warmup: 1, minRepeats: 3, maxRepeats: 15, budgetMs: 300 },
+    learnStepLengths: [1024],
   },
   learn: {
     tasks: [
@@ -142,17 +145,17 @@ const quick: PresetConfig = {
     recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
-    steps: 150,
+    steps: 128,
     batch: 8,
     learningRate: 1e-2,
     evaluationSize: 128,
     gradientClip: 1,
     targetParameters: 3000,
-    lossEvery: 6,
+    lossEvery: 4,
     targets: TARGETS,
     workers: 0,
   },
-  gradients: { length: 256, steps: 150, initLengths: [256] },
+  gradients: { length: 256, steps: 128, initLengths: [256] },
   peers: {
     matmulSize: 1024,
     attentionLength: 2048,
@@ -185,6 +188,7 @@ const full: PresetConfig = {
     maxCallSeconds: 60,
     fullAttentionTrainMaxLength: 8192,
     timing: { warmup: 1, minRepeats: 3, maxRepeats: 15, budgetMs: 2000 },
+    learnStepLengths: [256, 512, 1024],
   },
   learn: {
     tasks: [
@@ -231,4 +235,41 @@ const full: PresetConfig = {
 /** The settings of `preset`. */
 export function presetConfig(preset: Preset): PresetConfig {
   return structuredClone(preset === 'full' ? full : quick);
+}
+
+const MODEL_KINDS: Record<string, SequenceModelKind> = {
+  rnn: 'rnn',
+  lstm: 'lstm',
+  gru: 'gru',
+  full: 'transformer-full',
+  'memory-efficient': 'transformer-memory-efficient',
+  local: 'transformer-local',
+  linear: 'transformer-linear',
+};
+
+/**
+ * The preset with the command line's learning-suite choices applied: only the chosen tasks and
+ * models, the given lengths for every chosen task, and the given seeds, steps and threads. A
+ * model shown with another's runs (`sharedRuns`) is trained itself when that other is not chosen.
+ */
+export function applyLearnOverrides(config: PresetConfig, overrides: LearnOverrides = {}): PresetConfig {
+  const learn = config.learn;
+  if (overrides.tasks) {
+    const chosen = overrides.tasks;
+    learn.tasks = chosen.map((name) => learn.tasks.find((entry) => entry.name === name) ?? { name, lengths: [128] });
+  }
+  if (overrides.lengths) learn.tasks = learn.tasks.map((entry) => ({ ...entry, lengths: [...overrides.lengths!] }));
+  if (overrides.models) {
+    learn.models = ALL_MODELS.filter((kind) => overrides.models!.some((name) => MODEL_KINDS[name] === kind));
+    for (const [copy, source] of Object.entries(learn.sharedRuns) as [SequenceModelKind, SequenceModelKind][]) {
+      if (!learn.models.includes(source) || !learn.models.includes(copy)) delete learn.sharedRuns[copy];
+    }
+  }
+  if (overrides.seeds !== undefined) learn.seeds = overrides.seeds;
+  if (overrides.steps !== undefined) {
+    learn.steps = overrides.steps;
+    learn.lossEvery = Math.max(1, Math.min(learn.lossEvery, Math.floor(overrides.steps / 20)));
+  }
+  if (overrides.workers !== undefined) learn.workers = overrides.workers;
+  return config;
 }

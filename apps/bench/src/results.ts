@@ -62,7 +62,20 @@ export interface SpeedResults {
   models: { name: string; description: string; parameters: number }[];
   rows: SpeedRow[];
   fits: SpeedFit[];
+  /** One training step of each learning-suite model (its sizes and batch), CPU backend. */
+  learnSteps?: LearnStepRow[];
   notes: string[];
+}
+
+/** A training step (forward, loss, backward, clipping, Adam) of a learning-suite model. Times in ms. */
+export interface LearnStepRow {
+  model: string;
+  length: number;
+  batch: number;
+  hidden: number;
+  parameters: number;
+  medianMs: number;
+  samplesMs: number[];
 }
 
 /** One trained model on one task at one length and seed. */
@@ -142,6 +155,7 @@ export interface GradientRow {
   model: string;
   stage: 'init' | 'trained';
   task: string;
+  /** Sequence length of this curve. */
   length: number;
   norms: number[];
   /** Trained-from-scratch steps behind the `trained` curve. */
@@ -151,6 +165,7 @@ export interface GradientRow {
 /** The gradient-flow suite. */
 export interface GradientResults {
   task: string;
+  /** Length of the after-training curves (init curves may have others: each row says). */
   length: number;
   rows: GradientRow[];
   notes: string[];
@@ -215,7 +230,7 @@ export interface BenchResults {
   finishedAt: string | null;
   durationSeconds: number | null;
   command: string;
-  options: Pick<BenchOptions, 'preset' | 'suites' | 'backends' | 'seed'>;
+  options: Pick<BenchOptions, 'preset' | 'suites' | 'backends' | 'seed'> & { learn?: BenchOptions['learn'] };
   machine: MachineInfo;
   versions: Record<string, string | null>;
   /** Which suites finished; an interrupted run lists the ones that did. */

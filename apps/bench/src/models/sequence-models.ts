@@ -7,9 +7,8 @@
  * attention. Each is sized to a target parameter count so the comparison is at equal capacity.
  */
 import { LayerNorm, Linear, Module, noGrad, tensor, type Generator, type Tensor } from '@heed/tensor';
-import { SinusoidalPositionalEncoding } from '@heed/attention';
+import { SinusoidalPositionalEncoding, TransformerEncoder, TransformerEncoderLayer, type AttentionCore } from '@heed/attention';
 import { GRU, LSTM, RNN } from '@heed/rnn';
-import { TransformerEncoder, TransformerEncoderLayer, type AttentionCore } from './transformer-shim.js';
 
 /** The learners: three recurrent layers and a transformer per attention core. */
 export const SEQUENCE_MODEL_KINDS = [
@@ -140,8 +139,9 @@ class RecurrentModel extends Module {
 }
 
 /**
- * A decoder-only (GPT-style) stack: a `TransformerEncoder` run with `isCausal`, as PyTorch users
- * build one, pre-norm layers with a GELU feed-forward of twice the width and no dropout.
+ * A decoder-only (GPT-style) stack from `@heed/attention`'s public layers: a
+ * `TransformerEncoder` run with `isCausal`, as PyTorch users build one; pre-norm layers with a
+ * GELU feed-forward of twice the width, no dropout, and the attention core as the only change.
  */
 class TransformerModel extends Module {
   readonly embed: Linear;
@@ -153,16 +153,15 @@ class TransformerModel extends Module {
     super();
     this.embed = this.registerModule('embed', new Linear(features, width, { generator }));
     this.positions = this.registerModule('positions', new SinusoidalPositionalEncoding(width));
-    const layer = (): TransformerEncoderLayer =>
-      new TransformerEncoderLayer(width, ATTENTION_HEADS, {
-        dimFeedforward: MLP_FACTOR * width,
-        dropout: 0,
-        activation: 'gelu',
-        normFirst: true,
-        batchFirst: true,
-        attentionCore: core,
-        generator,
-      });
+    const layer = new TransformerEncoderLayer(width, ATTENTION_HEADS, {
+      dimFeedforward: MLP_FACTOR * width,
+      dropout: 0,
+      activation: 'gelu',
+      normFirst: true,
+      batchFirst: true,
+      attentionCore: core,
+      generator,
+    });
     this.encoder = this.registerModule('encoder', new TransformerEncoder(layer, ATTENTION_LAYERS, { norm: new LayerNorm(width) }));
     this.readout = this.registerModule('readout', new Linear(width, classes, { generator }));
   }

@@ -29,6 +29,7 @@ export interface SpeedConfig {
   timing: { warmup: number; minRepeats: number; maxRepeats: number; budgetMs: number };
   /** Training steps (forward, loss, backward, Adam) of the learning suite's models at its batch and sizes, at these lengths. */
   learnStepLengths: number[];
+  learnStepTiming: { warmup: number; minRepeats: number; maxRepeats: number; budgetMs: number };
 }
 
 /** Settings of the learning suite. */
@@ -37,11 +38,13 @@ export interface LearnConfig {
   /** The models, in table order. */
   models: SequenceModelKind[];
   /**
-   * Models shown with another model's runs instead of training their own: full and
-   * memory-efficient attention compute the same exact softmax from the same initial weights,
-   * so the quick preset trains one and reports it under both names (marked ≡).
+   * Models shown with another model's runs instead of training their own, from length `from`
+   * on: full and memory-efficient attention compute the same exact softmax from the same
+   * initial weights, so the quick preset trains one and reports it under both names (marked ≡);
+   * --full trains both up to T = 256 (where they can be compared) and shares above, where the
+   * dense T×T step costs seconds.
    */
-  sharedRuns: Partial<Record<SequenceModelKind, SequenceModelKind>>;
+  sharedRuns: Partial<Record<SequenceModelKind, { with: SequenceModelKind; from: number }>>;
   /** Independent runs (seeds) per model, task and length; tables give the mean and spread. */
   seeds: number;
   /** Keys each query sees in the local-window transformer. */
@@ -127,6 +130,7 @@ const quick: PresetConfig = {
     fullAttentionTrainMaxLength: 4096,
     timing: { warmup: 1, minRepeats: 3, maxRepeats: 15, budgetMs: 300 },
     learnStepLengths: [1024],
+    learnStepTiming: { warmup: 1, minRepeats: 1, maxRepeats: 3, budgetMs: 300 },
   },
   learn: {
     tasks: [
@@ -137,7 +141,7 @@ const quick: PresetConfig = {
       { name: 'listops', lengths: [128] },
     ],
     models: ALL_MODELS,
-    sharedRuns: { 'transformer-full': 'transformer-memory-efficient' },
+    sharedRuns: { 'transformer-full': { with: 'transformer-memory-efficient', from: 0 } },
     seeds: 1,
     window: 64,
     copySymbols: 4,
@@ -145,17 +149,17 @@ const quick: PresetConfig = {
     recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
-    steps: 128,
+    steps: 120,
     batch: 8,
     learningRate: 1e-2,
-    evaluationSize: 128,
+    evaluationSize: 96,
     gradientClip: 1,
     targetParameters: 3000,
     lossEvery: 4,
     targets: TARGETS,
     workers: 0,
   },
-  gradients: { length: 256, steps: 128, initLengths: [256] },
+  gradients: { length: 256, steps: 120, initLengths: [256] },
   peers: {
     matmulSize: 1024,
     attentionLength: 2048,
@@ -189,17 +193,18 @@ const full: PresetConfig = {
     fullAttentionTrainMaxLength: 8192,
     timing: { warmup: 1, minRepeats: 3, maxRepeats: 15, budgetMs: 2000 },
     learnStepLengths: [256, 512, 1024],
+    learnStepTiming: { warmup: 1, minRepeats: 3, maxRepeats: 5, budgetMs: 1000 },
   },
   learn: {
     tasks: [
-      { name: 'copy', lengths: [64, 128, 256, 512, 1024] },
-      { name: 'adding', lengths: [64, 128, 256, 512, 1024] },
-      { name: 'recall', lengths: [64, 128, 256, 512] },
-      { name: 'selective', lengths: [64, 256, 512] },
-      { name: 'listops', lengths: [128, 512] },
+      { name: 'copy', lengths: [64, 256, 1024] },
+      { name: 'adding', lengths: [64, 256, 1024] },
+      { name: 'recall', lengths: [64, 128, 256] },
+      { name: 'selective', lengths: [256] },
+      { name: 'listops', lengths: [256, 512] },
     ],
     models: ALL_MODELS,
-    sharedRuns: {},
+    sharedRuns: { 'transformer-full': { with: 'transformer-memory-efficient', from: 512 } },
     seeds: 3,
     window: 64,
     copySymbols: 4,
@@ -207,17 +212,17 @@ const full: PresetConfig = {
     recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
-    steps: 600,
+    steps: 200,
     batch: 8,
     learningRate: 1e-2,
-    evaluationSize: 256,
+    evaluationSize: 128,
     gradientClip: 1,
     targetParameters: 3000,
-    lossEvery: 12,
+    lossEvery: 5,
     targets: TARGETS,
     workers: 0,
   },
-  gradients: { length: 1024, steps: 600, initLengths: [256, 1024] },
+  gradients: { length: 1024, steps: 200, initLengths: [256, 1024] },
   peers: {
     matmulSize: 1024,
     attentionLength: 4096,
@@ -261,8 +266,8 @@ export function applyLearnOverrides(config: PresetConfig, overrides: LearnOverri
   if (overrides.lengths) learn.tasks = learn.tasks.map((entry) => ({ ...entry, lengths: [...overrides.lengths!] }));
   if (overrides.models) {
     learn.models = ALL_MODELS.filter((kind) => overrides.models!.some((name) => MODEL_KINDS[name] === kind));
-    for (const [copy, source] of Object.entries(learn.sharedRuns) as [SequenceModelKind, SequenceModelKind][]) {
-      if (!learn.models.includes(source) || !learn.models.includes(copy)) delete learn.sharedRuns[copy];
+    for (const [copy, share] of Object.entries(learn.sharedRuns) as [SequenceModelKind, { with: SequenceModelKind }][]) {
+      if (!learn.models.includes(share.with) || !learn.models.includes(copy)) delete learn.sharedRuns[copy];
     }
   }
   if (overrides.seeds !== undefined) learn.seeds = overrides.seeds;

@@ -103,7 +103,11 @@ describe('learning findings', () => {
 
   it('adding problem: agrees, contradicts, inconclusive', () => {
     expect(verdictOf([row('adding', 256, 'lstm', 0.01), row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('agrees');
-    expect(verdictOf([row('adding', 256, 'lstm', 0.16), row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('contradicts');
+    // Converged above the target but below the baseline: it learned something, not the task.
+    expect(verdictOf([row('adding', 256, 'lstm', 0.1), row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('contradicts');
+    // Flat at the baseline after 600 steps: the plateau may last longer, so it cannot decide.
+    expect(verdictOf([row('adding', 256, 'lstm', 0.16), row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('inconclusive');
+    expect(verdictOf([{ ...row('adding', 256, 'lstm', 0.16), steps: 5000 }, row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('contradicts');
     expect(verdictOf([row('adding', 256, 'lstm', 0.16, { still: true }), row('adding', 256, 'rnn', 0.165)], 'adding')).toBe('inconclusive');
     expect(verdictOf([row('adding', 256, 'lstm', 0.01), row('adding', 256, 'rnn', 0.02)], 'adding')).toBe('contradicts');
     // Only lengths ≥ 100 are checked.
@@ -157,6 +161,6 @@ describe('learning-suite overrides', () => {
     expect(chosen.models).toEqual(['lstm', 'transformer-full']);
     expect(chosen.sharedRuns).toEqual({});
     expect([chosen.seeds, chosen.steps]).toEqual([2, 40]);
-    expect(presetConfig('quick').learn.sharedRuns).toEqual({ 'transformer-full': 'transformer-memory-efficient' });
+    expect(presetConfig('quick').learn.sharedRuns).toEqual({ 'transformer-full': { with: 'transformer-memory-efficient', from: 0 } });
   });
 });

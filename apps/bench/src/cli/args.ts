@@ -232,7 +232,7 @@ Learning suite (narrow or override the preset; with --suite learn to run just th
   --lengths LIST        sequence lengths, e.g. 256,1024 (replace each chosen task's lengths)
   --models LIST         models: ${LEARN_MODELS.join(', ')} (the last four: transformer cores)
   --seeds N             runs per model, task and length (quick 1, full 3)
-  --steps N             training steps per run (quick 128, full 600)
+  --steps N             training steps per run (quick 120, full 200)
   --workers N           training threads (default 0: one per core)
   -h, --help            show this text
 

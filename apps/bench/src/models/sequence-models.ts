@@ -141,7 +141,8 @@ class RecurrentModel extends Module {
 /**
  * A decoder-only (GPT-style) stack from `@heed/attention`'s public layers: a
  * `TransformerEncoder` run with `isCausal`, as PyTorch users build one; pre-norm layers with a
- * GELU feed-forward of twice the width, no dropout, and the attention core as the only change.
+ * ReLU feed-forward (PyTorch's default) of twice the width, no dropout, and the attention core as
+ * the only change between the four transformers (which start from the same initial weights).
  */
 class TransformerModel extends Module {
   readonly embed: Linear;
@@ -156,7 +157,7 @@ class TransformerModel extends Module {
     const layer = new TransformerEncoderLayer(width, ATTENTION_HEADS, {
       dimFeedforward: MLP_FACTOR * width,
       dropout: 0,
-      activation: 'gelu',
+      activation: 'relu',
       normFirst: true,
       batchFirst: true,
       attentionCore: core,
@@ -206,7 +207,7 @@ export function buildSequenceModel(kind: SequenceModelKind, options: SequenceMod
       name,
       hidden,
       module,
-      description: `${ATTENTION_LAYERS}-layer causal transformer (TransformerEncoder, pre-norm), width ${hidden}, ${ATTENTION_HEADS} heads, ${core}, sinusoidal positions`,
+      description: `${ATTENTION_LAYERS}-layer causal transformer (TransformerEncoder, pre-norm, ReLU feed-forward ×${MLP_FACTOR}), width ${hidden}, ${ATTENTION_HEADS} heads, ${core}, sinusoidal positions`,
       forward: (inputs, answers) => module.forward(inputs, answers),
     };
   }

@@ -137,8 +137,8 @@ export function learnTables(learn: LearnResults): Table[] {
     const metric = task.metric;
     const body = models.map((model) => {
       const mine = entries.filter((entry) => entry.model === model);
-      const seconds = mine.reduce((total, entry) => total + entry.meanSeconds * entry.seeds, 0);
-      const shared = mine[0]?.sharedWith;
+      const seconds = mine.filter((entry) => !entry.sharedWith).reduce((total, entry) => total + entry.meanSeconds * entry.seeds, 0);
+      const shared = mine.every((entry) => entry.sharedWith) ? mine[0]?.sharedWith : undefined;
       const row = learn.rows.find((entry) => entry.task === task.name && entry.model === model);
       return [
         shared ? `${model} ≡` : model,
@@ -146,7 +146,7 @@ export function learnTables(learn: LearnResults): Table[] {
         ...task.lengths.map((length) => {
           const entry = mine.find((item) => item.length === length);
           if (!entry) return '';
-          return `${scoreText(entry, metric)}${entry.beatsBaseline ? ' ✓' : ''} ${convergenceText(entry)}`;
+          return `${scoreText(entry, metric)}${entry.beatsBaseline ? ' ✓' : ''} ${convergenceText(entry)}${entry.sharedWith && !shared ? ' ≡' : ''}`;
         }),
         String(mine[0]?.steps ?? '—'),
         shared ? `(= ${shared})` : `${seconds.toFixed(1)} s`,
@@ -176,7 +176,7 @@ export function learnTables(learn: LearnResults): Table[] {
       notes: [
         `${seeds > 1 ? `Mean ± standard deviation over ${seeds} seeds. ` : 'One seed (--full runs 3). '}✓ = beats the baseline (${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences) by a clear margin.`,
         `conv = converged (loss fell < 1% over the last fifth of training); ↗ = still improving at the step budget: more steps would likely change this result.${seeds > 1 ? ' With seeds: how many converged.' : ''}`,
-        ...(body.some((row) => row[0].endsWith('≡')) ? ['≡ = not trained separately: the same exact softmax as memory-efficient attention from the same initial weights, so it shares those runs (--full trains it).'] : []),
+        ...(body.some((row) => row.some((cell) => cell.endsWith('≡'))) ? ['≡ = not trained separately: the same exact softmax as memory-efficient attention from the same initial weights, so it shares those runs (--full trains it).'] : []),
         `Params: without the input weights ${'(which grow with the vocabulary)'}; h = hidden size or model width. Source: ${task.source}.`,
       ],
     };
@@ -194,10 +194,10 @@ export function timeToTargetTable(learn: LearnResults): Table {
       rows.push([
         task.name,
         `${task.metric === 'accuracy' ? '≥' : '≤'} ${task.metric === 'accuracy' ? `${Math.round(task.target * 100)}%` : task.target}`,
-        mine[0]?.sharedWith ? `${model} ≡` : model,
+        model,
         ...learnLengths(learn).map((length) => {
           const entry = mine.find((item) => item.length === length);
-          return entry ? timeToTargetText(entry) : '';
+          return entry ? `${timeToTargetText(entry)}${entry.sharedWith ? ' ≡' : ''}` : '';
         }),
       ]);
     }

@@ -60,9 +60,14 @@ export function beatsBaseline(metric: 'accuracy' | 'mse', score: number, baselin
   return metric === 'accuracy' ? score >= baseline + 0.05 : score <= baseline * 0.8;
 }
 
-/** The seed a model's initial weights come from (the gradient suite rebuilds the same initial model). */
+/**
+ * The seed a model's initial weights come from (the gradient suite rebuilds the same initial
+ * model). The four transformers share one: their parameters are the same, so they start from
+ * identical weights and differ only in the attention core.
+ */
 export function modelSeedFor(base: number, task: string, length: number, kind: string, seedIndex = 0): number {
-  return seedIndex === 0 ? deriveSeed(base, 'model', task, length, kind) : deriveSeed(base, 'model', task, length, kind, seedIndex);
+  const family = kind.startsWith('transformer-') ? 'transformer' : kind;
+  return seedIndex === 0 ? deriveSeed(base, 'model', task, length, family) : deriveSeed(base, 'model', task, length, family, seedIndex);
 }
 
 /** The seed of a task's training data stream at one length and seed index (the same for every model). */

@@ -31,7 +31,7 @@ export async function timeLearnSteps(context: SuiteContext, config: PresetConfig
           clipGradNorm(parameters, config.learn.gradientClip);
           optimizer.step();
         },
-        { warmup: 1, minRepeats: 2, maxRepeats: 5, budgetMs: 500 },
+        config.speed.learnStepTiming,
       );
       onRow({
         model: model.name,

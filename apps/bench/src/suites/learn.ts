@@ -19,11 +19,10 @@ export { beatsBaseline, dataSeedFor, learnTasks, modelSeedFor } from './learn-jo
 /** The jobs of a run, longest sequences first (so the slowest start early and the pool stays busy). */
 export function learnJobs(context: Pick<SuiteContext, 'config' | 'options'>, baselines: Map<string, { name: string; score: number }>, keepWeightsFor: (task: string, length: number) => boolean): LearnJob[] {
   const config = context.config.learn;
-  const trained = config.models.filter((kind) => !config.sharedRuns[kind]);
   const jobs: LearnJob[] = [];
   for (const entry of config.tasks) {
     for (const length of entry.lengths) {
-      for (const kind of trained) {
+      for (const kind of config.models.filter((item) => !sharedAt(config, item, length))) {
         for (let seedIndex = 0; seedIndex < config.seeds; seedIndex++) {
           jobs.push({
             task: entry.name,
@@ -43,6 +42,12 @@ export function learnJobs(context: Pick<SuiteContext, 'config' | 'options'>, bas
   return jobs.sort((a, b) => cost(b) - cost(a));
 }
 
+/** The model whose runs `kind` shows at `length` instead of training its own, or null. */
+export function sharedAt(config: SuiteContext['config']['learn'], kind: SequenceModelKind, length: number): SequenceModelKind | null {
+  const share = config.sharedRuns[kind];
+  return share && length >= share.from && config.models.includes(share.with) ? share.with : null;
+}
+
 /** The adding-problem length whose trained models the gradient suite reuses (the longest trained). */
 export function gradientLength(config: SuiteContext['config']): number | null {
   const adding = config.learn.tasks.find((entry) => entry.name === 'adding');
@@ -55,7 +60,7 @@ export async function runLearnSuite(context: SuiteContext): Promise<void> {
   const tasks = learnTasks(config);
   const workers = Math.min(poolSize(config.workers), 8);
   const started = performance.now();
-  const shared = Object.entries(config.sharedRuns) as [SequenceModelKind, SequenceModelKind][];
+  const shared = Object.entries(config.sharedRuns) as [SequenceModelKind, { with: SequenceModelKind; from: number }][];
   const results: LearnResults = {
     config,
     tasks: [],
@@ -69,7 +74,10 @@ export async function runLearnSuite(context: SuiteContext): Promise<void> {
       'Scores are on held-out sequences generated with a separate seed; the baseline is computed on the same sequences.',
       `Converged: the training loss fell by less than ${CONVERGENCE_RULE.threshold * 100}% over the last ${CONVERGENCE_RULE.fraction === 0.2 ? 'fifth' : `${CONVERGENCE_RULE.fraction * 100}%`} of training (a least-squares line through the curve there); otherwise "still improving" at the step budget, and more steps would likely change the result.`,
       'Time to target: wall time of training until the mean score on the training batches of one curve window first met the target (fresh batches, so an unbiased estimate of held-out performance).',
-      ...shared.map(([copy, source]) => `${modelName(copy, config.window)} is not trained separately in this preset: it computes the same exact softmax as ${modelName(source, config.window)} from the same initial weights, so its rows repeat that run (marked ≡); --full trains both.`),
+      ...shared.map(
+        ([copy, share]) =>
+          `${modelName(copy, config.window)} is not trained separately ${share.from > 0 ? `from T = ${share.from} on` : 'in this preset'}: it computes the same exact softmax as ${modelName(share.with, config.window)} from the same initial weights, so its rows there repeat that run (marked ≡)${share.from > 0 ? '; below, both are trained and can be compared' : '; --full trains both up to T = 256'}.`,
+      ),
       `Runs go to ${workers} worker thread${workers === 1 ? '' : 's'} in parallel; per-run times are each thread's own wall time, so they include slowdowns from the other threads sharing the cores.`,
     ],
   };
@@ -106,8 +114,8 @@ export async function runLearnSuite(context: SuiteContext): Promise<void> {
     workers,
     async (job, result) => {
       const rows = [result.row];
-      for (const [copy, source] of shared) {
-        if (source === job.kind) rows.push({ ...result.row, model: modelName(copy, config.window), kind: copy, sharedWith: result.row.model });
+      for (const [copy] of shared) {
+        if (sharedAt(config, copy, job.length) === job.kind) rows.push({ ...result.row, model: modelName(copy, config.window), kind: copy, sharedWith: result.row.model });
       }
       for (const row of rows) {
         if (!results.models.some((entry) => entry.name === row.model)) {

@@ -3,7 +3,7 @@
 // backend is compared with, so they are checked against plain arithmetic here.
 import { describe, expect, it } from 'vitest';
 import { withBackend } from '../backend-registry.js';
-import { add, div, maximum, mul, sub } from '../ops/elementwise.js';
+import { add, div, maximum, mul, sub, where } from '../ops/elementwise.js';
 import { Generator, randn } from '../random.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
@@ -121,6 +121,30 @@ describe('binary kernels on the plain JS backend', () => {
             }
           }
         }
+      }
+    });
+  });
+
+  it('where: dense, single-value and broadcast operands match the definition', () => {
+    withBackend(reference, () => {
+      const generator = new Generator(9);
+      const [R, C] = [4, 6];
+      const condition = randn([R, C], { generator }).gt(0);
+      const columnCondition = randn([R, 1], { generator }).gt(0);
+      const dense = randn([R, C], { generator });
+      const other = randn([R, C], { generator });
+      const scalar = tensor(7);
+      const cases: [string, Tensor, Tensor, Tensor][] = [
+        ['dense', condition, dense, other],
+        ['scalar branch', condition, dense, scalar],
+        ['scalar first branch', condition, scalar, other],
+        ['broadcast condition', columnCondition, dense, other],
+        ['transposed branch', condition, dense, randn([C, R], { generator }).transpose(0, 1)],
+      ];
+      for (const [label, c, x, y] of cases) {
+        const got = where(c, x, y).toArray() as number[][];
+        const [cv, xv, yv] = [c, x, y].map((t) => t.expand([R, C]).toArray() as number[][]);
+        for (let r = 0; r < R; r++) for (let k = 0; k < C; k++) expect(got[r][k], `${label} [${r}, ${k}]`).toBe(cv[r][k] ? xv[r][k] : yv[r][k]);
       }
     });
   });

@@ -214,6 +214,14 @@ export function whereKernel(
 ): DataArray {
   const size = sizeOf(shape);
   const out = allocate(a.dtype === 'float32' || b.dtype === 'float32' ? 'float32' : a.dtype, size);
+  // Fast path: each operand dense or a single broadcast value (masks, relu-like gradients).
+  const step = (view: View<DataArray>): number => (isContiguous(view.shape, view.strides) ? 1 : view.strides.every((stride) => stride === 0) ? 0 : -1);
+  const [cStep, aStep, bStep] = [step(condition), step(a), step(b)];
+  if (cStep >= 0 && aStep >= 0 && bStep >= 0) {
+    const [cData, aData, bData] = [condition.handle, a.handle, b.handle];
+    for (let i = 0, ci = condition.offset, ai = a.offset, bi = b.offset; i < size; i++, ci += cStep, ai += aStep, bi += bStep) out[i] = cData[ci] ? aData[ai] : bData[bi];
+    return out;
+  }
   const c = elementOffsets(shape, condition.strides, condition.offset);
   const ao = elementOffsets(shape, a.strides, a.offset);
   const bo = elementOffsets(shape, b.strides, b.offset);

@@ -254,7 +254,8 @@ const MODEL_KINDS: Record<string, SequenceModelKind> = {
 
 /**
  * The preset with the command line's learning-suite choices applied: only the chosen tasks and
- * models, the given lengths for every chosen task, and the given seeds, steps and threads. A
+ * models, the given lengths for every chosen task, and the given seeds, steps (also the gradient
+ * suite's own training, when it has no learning-suite models to reuse) and threads. A
  * model shown with another's runs (`sharedRuns`) is trained itself when that other is not chosen.
  */
 export function applyLearnOverrides(config: PresetConfig, overrides: LearnOverrides = {}): PresetConfig {
@@ -273,6 +274,7 @@ export function applyLearnOverrides(config: PresetConfig, overrides: LearnOverri
   if (overrides.seeds !== undefined) learn.seeds = overrides.seeds;
   if (overrides.steps !== undefined) {
     learn.steps = overrides.steps;
+    config.gradients.steps = overrides.steps;
     learn.lossEvery = Math.max(1, Math.min(learn.lossEvery, Math.floor(overrides.steps / 20)));
   }
   if (overrides.workers !== undefined) learn.workers = overrides.workers;

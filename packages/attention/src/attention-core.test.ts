@@ -1,7 +1,7 @@
 import { Generator, ShapeError, ValueError, DTypeError, concat, randn, tensor, zeros, type Tensor } from '@heed/tensor';
 import { assertAllclose } from '@heed/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { MultiHeadAttention, alibiSlopes, linearAttention, resolveAttentionCore, type AttentionCore } from './index.js';
+import { MultiHeadAttention, alibiSlopes, linearAttention, resolveAttentionCore, scaledDotProductAttention, type AttentionCore } from './index.js';
 
 const generator = new Generator(77);
 const r = (...shape: number[]): Tensor => randn(shape, { generator });
@@ -118,5 +118,33 @@ describe('MultiHeadAttention with ALiBi', () => {
     const cache = mha.createCache();
     const steps = [0, 1, 2, 3].map((t) => mha.forward(x.slice(1, t, t + 1), undefined, undefined, { causal: true, cache }).output);
     assertAllclose(concat(steps, 1), full.dataSync(), close);
+  });
+});
+
+describe('attention without weights runs flashAttention', () => {
+  it('scaledDotProductAttention gives the dense result and gradients when weights are not returned', () => {
+    const [query, key, value] = [r(2, 2, 5, 4), r(2, 2, 7, 4), r(2, 2, 7, 3)];
+    const keep = tensor(Array.from({ length: 70 }, (_, index) => index % 4 !== 2), { shape: [2, 1, 5, 7], dtype: 'bool' });
+    for (const options of [{}, { causal: true }, { mask: keep }, { mask: keep, causal: true, scale: 0.3 }]) {
+      const runs = [true, false].map((returnWeights) => {
+        const inputs = [query, key, value].map((tensor) => tensor.detach().requiresGrad_());
+        const output = returnWeights
+          ? scaledDotProductAttention(inputs[0], inputs[1], inputs[2], { ...options, returnWeights: true }).output
+          : scaledDotProductAttention(inputs[0], inputs[1], inputs[2], options);
+        output.mul(r(2, 2, 5, 3).mul(0).add(0.7)).sum().backward();
+        return [output, ...inputs.map((input) => input.grad!)];
+      });
+      runs[1].forEach((tensor, index) => assertAllclose(tensor, runs[0][index].dataSync(), close));
+    }
+  });
+
+  it('MultiHeadAttention with needWeights false gives the same output as with weights', () => {
+    const mha = new MultiHeadAttention(8, 2, { generator: new Generator(8) });
+    const x = r(2, 5, 8);
+    const padding = tensor([[false, false, false, true, true], [false, false, false, false, false]]);
+    for (const options of [{ causal: true }, { keyPaddingMask: padding }, { keyPaddingMask: padding, causal: true }]) {
+      const want = mha.forward(x, x, x, options).output;
+      assertAllclose(mha.forward(x, x, x, { ...options, needWeights: false }).output, want.dataSync(), close);
+    }
   });
 });

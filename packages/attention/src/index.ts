@@ -28,6 +28,7 @@ export { hardWeights, oneHotArgmax, type HardWeightingOptions } from './weightin
 export { gumbelNoise, sampleWeights, type SampleWeightingOptions, type SampledWeights } from './weighting/sample.js';
 export { gumbelSoftmaxWeights, type GumbelSoftmaxOptions } from './weighting/gumbel-softmax.js';
 export { sparsemaxWeights } from './weighting/sparsemax.js';
+export { entmax15Weights } from './weighting/entmax15.js';
 export { straightThrough } from './weighting/straight-through.js';
 export {
   resolveWeighting,
@@ -42,6 +43,24 @@ export {
 export { attend, type AttendOptions, type AttentionResult } from './attend.js';
 export { repeatKeyValueHeads, scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './scaled-dot-product-attention.js';
 export { Attention, attention, crossAttention, selfAttention, type AttentionModuleOptions, type AttentionOptions } from './attention.js';
+
+// The attention family: monotonic and local alignments.
+export {
+  MonotonicAttention,
+  monotonicAlignment,
+  monotonicAttention,
+  type MonotonicAlignmentOptions,
+  type MonotonicAttentionModuleOptions,
+  type MonotonicAttentionOptions,
+} from './monotonic-attention.js';
+export {
+  LocalPAttention,
+  localAttentionWeights,
+  type LocalAttentionResult,
+  type LocalAttentionWeightsOptions,
+  type LocalPAttentionCallOptions,
+  type LocalPAttentionOptions,
+} from './local-p-attention.js';
 
 // Multi-head attention and decoding.
 export { KeyValueCache, type KeyValueCacheOptions } from './key-value-cache.js';
@@ -79,6 +98,10 @@ export {
   type PatternOptions,
   type PatternRule,
   type PatternContext,
+  type CustomPatternOptions,
+  type KeyLister,
+  type KeyPredicate,
+  type KeySpan,
   type SlidingWindowOptions,
   type DilatedOptions,
   type BlockSparseOptions,
@@ -105,3 +128,37 @@ export { TransformerDecoderLayer, type TransformerDecoderLayerCallOptions, type 
 export { TransformerEncoder, type TransformerEncoderCallOptions, type TransformerEncoderOptions } from './transformer/transformer-encoder.js';
 export { TransformerDecoder, type TransformerDecoderCallOptions, type TransformerDecoderOptions } from './transformer/transformer-decoder.js';
 export { Transformer, type TransformerCallOptions, type TransformerOptions } from './transformer/transformer.js';
+
+// The attention family: location-aware (speech), pointer-generator with coverage (summarisation), graph attention.
+export {
+  LocationAwareAttention,
+  locationAwareAttention,
+  locationFeatures,
+  type LocationAwareAttentionOptions,
+  type LocationAwareCallOptions,
+  type LocationAwareOptions,
+  type LocationAwareParameters,
+  type LocationAwareResult,
+  type LocationNormalization,
+} from './location-aware-attention.js';
+export {
+  PointerGenerator,
+  pointerGeneratorLoss,
+  pointerGeneratorStep,
+  type PointerGeneratorCallOptions,
+  type PointerGeneratorLossOptions,
+  type PointerGeneratorOptions,
+  type PointerGeneratorOutput,
+  type PointerGeneratorParameters,
+  type PointerGeneratorStepOptions,
+  type PointerGeneratorStepResult,
+} from './pointer-generator.js';
+export {
+  GraphAttention,
+  adjacencyFromEdgeIndex,
+  graphAttention,
+  type GraphAttentionFunctionOptions,
+  type GraphAttentionOptions,
+  type GraphAttentionParameters,
+  type GraphAttentionResult,
+} from './graph-attention.js';

@@ -1,11 +1,11 @@
-import { ShapeError, ValueError, linear, logicalNot, matmul, mean, mul, split, transpose, type Generator, type Tensor } from '@heed/tensor';
+import { ShapeError, ValueError, flashAttention, linear, logicalNot, matmul, mean, mul, split, transpose, type Generator, type Tensor } from '@heed/tensor';
 import { attendAs } from './attend.js';
 import { resolveAttentionCore, runAttentionCore, type AttentionCore } from './attention-core.js';
 import type { KeyValueCache } from './key-value-cache.js';
 import { checkMask, combineMasks, type AttentionMask } from './masks.js';
 import { alibiBias } from './positions/alibi.js';
 import type { RotaryEmbedding } from './positions/rotary.js';
-import { repeatKeyValueHeads } from './scaled-dot-product-attention.js';
+import { canUseFlashAttention, repeatKeyValueHeads } from './scaled-dot-product-attention.js';
 import type { Weighting } from './weighting/weighting.js';
 
 /**
@@ -221,9 +221,14 @@ export function multiHeadAttentionForward(
 
   let heads: Tensor;
   let weights: Tensor | null = null;
-  if (core.kind === 'dense') {
-    const scores = mul(matmul(q, transpose(repeatKeyValueHeads(k!, groups), -2, -1)), 1 / Math.sqrt(headDim));
-    ({ output: heads, weights } = attendAs(OP, scores, repeatKeyValueHeads(v!, groups), {
+  const soft = options.weighting === undefined || options.weighting === 'soft';
+  const [keys4, values4] = [repeatKeyValueHeads(k!, groups), repeatKeyValueHeads(v!, groups)];
+  if (core.kind === 'dense' && soft && canUseFlashAttention(q, keys4, values4, { returnWeights: options.needWeights !== false, dropout: options.dropout ?? 0, training, mask })) {
+    // The weights are not wanted: the fused kernel gives the same exact attention without them.
+    heads = flashAttention(q, keys4, values4, { mask, causal }).output;
+  } else if (core.kind === 'dense') {
+    const scores = mul(matmul(q, transpose(keys4, -2, -1)), 1 / Math.sqrt(headDim));
+    ({ output: heads, weights } = attendAs(OP, scores, values4, {
       mask,
       causal,
       weighting: options.weighting ?? 'soft',
@@ -237,7 +242,7 @@ export function multiHeadAttentionForward(
     if ((options.dropout ?? 0) > 0 && training) throw unsupported('dropout', 'dropout on the attention weights');
     if (options.weighting !== undefined && options.weighting !== 'soft') throw unsupported('weighting', typeof options.weighting === 'string' ? `the weighting '${options.weighting}'` : 'a custom weighting');
     if (alibi) throw unsupported('alibi', 'the additive ALiBi bias');
-    heads = runAttentionCore(OP, core, q, repeatKeyValueHeads(k!, groups), repeatKeyValueHeads(v!, groups), {
+    heads = runAttentionCore(OP, core, q, keys4, values4, {
       mask,
       causal,
       hasQueryMask: attnMask !== null || keepMask !== null,

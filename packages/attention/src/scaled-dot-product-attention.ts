@@ -1,6 +1,6 @@
-import { ShapeError, ValueError, broadcastShapes, formatShape, matmul, mul, transpose, type Generator, type Tensor } from '@heed/tensor';
+import { ShapeError, ValueError, broadcastShapes, flashAttention, formatShape, matmul, mul, transpose, type Generator, type Tensor } from '@heed/tensor';
 import { attendAs } from './attend.js';
-import type { AttentionMask } from './masks.js';
+import { checkMask, type AttentionMask } from './masks.js';
 
 /** Options of {@link scaledDotProductAttention}, named after `F.scaled_dot_product_attention`'s. */
 export interface ScaledDotProductAttentionOptions {
@@ -78,11 +78,32 @@ function checkInputs(query: Tensor, key: Tensor, value: Tensor, enableGqa: boole
 }
 
 /**
+ * Whether attention can run as `flashAttention` (no `L × S` weights formed): nobody asked for the
+ * weights, no dropout acts on them, the mask is bool (or absent) and query, key and value share
+ * their leading dims (no broadcasting between them).
+ */
+export function canUseFlashAttention(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  options: { returnWeights?: boolean; dropout?: number; training?: boolean; mask?: Tensor | null },
+): boolean {
+  if (options.returnWeights) return false;
+  if ((options.dropout ?? 0) > 0 && (options.training ?? true)) return false;
+  if (options.mask && options.mask.dtype !== 'bool') return false;
+  const lead = (tensor: Tensor): string => tensor.shape.slice(0, -2).join(',');
+  return key.rank === query.rank && value.rank === query.rank && lead(key) === lead(query) && lead(value) === lead(query);
+}
+
+/**
  * Scaled dot-product attention, `softmax(q kᵀ · scale + mask) · v`, with PyTorch's
  * `F.scaled_dot_product_attention` arguments (`mask` = `attn_mask`, `causal` = `is_causal`,
  * `scale`, `dropout` = `dropout_p`, `enableGqa` = `enable_gqa`). Bool masks mean "may attend".
  * A query row with no allowed key (possible with `L > S` and `causal`, or with padding) gets
- * zero weights, a zero output and zero gradients, never NaN.
+ * zero weights, a zero output and zero gradients, never NaN. When the weights are not needed (no
+ * `returnWeights`, no active dropout, a bool mask or none) it runs `flashAttention` from
+ * `@heed/tensor` (the backend's fused kernel, as PyTorch picks its flash kernel): the same
+ * result without forming the `L × S` weights.
  *
  * Legend: `B` batch, `H` heads, `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  *
@@ -113,6 +134,12 @@ export function scaledDotProductAttention(
   const [groupedKey, groupedValue] = checkInputs(query, key, value, options.enableGqa ?? false);
   const scale = options.scale ?? 1 / Math.sqrt(query.shape[query.rank - 1]);
   if (!Number.isFinite(scale)) throw new ValueError('scaledDotProductAttention', 'scale', `must be finite, got ${scale}`);
+  if (canUseFlashAttention(query, groupedKey, groupedValue, options)) {
+    // Nothing needs the L × S weights: the fused kernel (FlashAttention's algorithm) gives the same result.
+    const target = [...query.shape.slice(0, -1), groupedKey.shape[groupedKey.rank - 2]];
+    const mask = options.mask ? checkMask('scaledDotProductAttention', options.mask, target) : null;
+    return flashAttention(query, groupedKey, groupedValue, { mask, causal: options.causal ?? false, scale }).output;
+  }
   const scores = mul(matmul(query, transpose(groupedKey, -2, -1)), scale);
   const { output, weights } = attendAs('scaledDotProductAttention', scores, groupedValue, {
     mask: options.mask ?? null,

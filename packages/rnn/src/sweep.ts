@@ -11,7 +11,8 @@ import type { RecurrentMode } from './recurrent-step.js';
  * forward on the backend's fused `lstmSequence`/`gruSequence`/`rnnSequence` kernel when it has one (plain loops
  * otherwise), with a hand-written backward through time (zero-copy on the CPU backend, and usable
  * on any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
- * `auto` (the default): `host` on the CPU backend, `composed` elsewhere.
+ * `auto` (the default): `host` on the CPU backend, `composed` elsewhere. An LSTM with a projection
+ * (`projSize`) always runs `composed`: the fused kernels have no projection.
  */
 export type RecurrentImplementation = 'auto' | 'host' | 'composed';
 
@@ -23,9 +24,11 @@ export interface SweepInputs {
   /** [B, H] each; `c0` only for LSTMs. */
   h0: Tensor;
   c0: Tensor | null;
-  /** [G·H, H] and [G·H] (or null); outside GRU `biasHh` may be `bias_ih + bias_hh`. */
+  /** [G·H, H] and [G·H] (or null); outside GRU `biasHh` may be `bias_ih + bias_hh`. With an LSTM projection `weightHh` is [4H, P]. */
   weightHh: Tensor;
   biasHh: Tensor | null;
+  /** An LSTM's projection `weight_hr` [P, H] (`h_t = W_hr (o_t ⊙ tanh(c_t))`, so `h0` is [B, P]), or null. */
+  weightHr: Tensor | null;
   batchFirst: boolean;
   reverse: boolean;
   /** Per-sequence lengths, already checked to lie in [1, T], or null. */
@@ -41,6 +44,7 @@ export interface SweepInputs {
  * through time in one pass.
  */
 export function recurrentSweep(inputs: SweepInputs): SweepResult {
+  if (inputs.weightHr) return composedSweep(inputs);
   const implementation = inputs.implementation === 'auto' ? (inputs.projected.backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
   return implementation === 'host' ? hostSweep(inputs) : composedSweep(inputs);
 }
@@ -99,5 +103,5 @@ function hostSweep(inputs: SweepInputs): SweepResult {
       return out;
     });
   }
-  return unpack(result, outputShape, batch, size, lstm);
+  return unpack(result, outputShape, batch, size, lstm ? size : null);
 }

@@ -85,7 +85,12 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export interface BackwardOptions {
   /** d loss / d root; defaults to ones for a single-element root. */
   gradient?: Tensor;
-  /** Record the backward computation itself, for higher-order gradients. */
+  /**
+   * Record the backward computation itself, for higher-order gradients: the `.grad` tensors this
+   * call accumulates keep their graph (`grad.requiresGrad` is true where the gradient depends on a
+   * tensor that requires grad), so `grad.sum().backward()` differentiates them again. Without it,
+   * `.grad` is detached.
+   */
   createGraph?: boolean;
 }
 
@@ -108,6 +113,7 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
     }
     seed = root.onesLike();
   }
+  const createGraph = options.createGraph === true;
   const run = (): void => {
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
     const order = topologicalOrder(root);
@@ -118,10 +124,10 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       grads.delete(tensor);
       const node = tensor.gradNode;
       if (!node) {
-        tensor.accumulateGrad(grad);
+        tensor.accumulateGrad(grad, createGraph);
         continue;
       }
-      if (tensor.retainsGrad) tensor.accumulateGrad(grad);
+      if (tensor.retainsGrad) tensor.accumulateGrad(grad, createGraph);
       const inputGrads = node.backward(grad);
       node.inputs.forEach((input, position) => {
         const inputGrad = inputGrads[position];
@@ -132,5 +138,5 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       });
     }
   };
-  withGradEnabled(options.createGraph === true, run);
+  withGradEnabled(createGraph, run);
 }

@@ -83,6 +83,8 @@ export {
 export { argmax, argmin, logSumExp, max, mean, min, sum, sumToShape, variance } from './ops/reduce.js';
 export { matmul } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { flashAttention, type FlashAttentionOptions, type FlashAttentionResult } from './ops/flash-attention.js';
+export { attentionKeepForRows, type AttentionKeepRule } from './ops/flash-attention-blocks.js';
 export {
   broadcastTo,
   cast,

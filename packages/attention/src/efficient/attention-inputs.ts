@@ -4,7 +4,7 @@
  *
  * Legend: `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
-import { DTypeError, Tensor, indexSelect, type Shape } from '@heed/tensor';
+import { DTypeError, Tensor, attentionKeepForRows, type Shape } from '@heed/tensor';
 import { normalizeMask, type AttentionMask } from '../masks.js';
 import { checkAttentionShapes, resolveScale } from './sparse-attention.js';
 import { resolveWindow, type AttentionWindow } from './window.js';
@@ -56,39 +56,9 @@ export function prepareAttentionInputs(
 }
 
 /**
- * @internal The causal/window rule for query rows `rows` as a bool `[R, S]` host array, or null
- * when neither applies. Query `i` sits at key position `i + S - L`.
- */
-export function positionalKeep(inputs: AttentionInputs, rows: ArrayLike<number>): Uint8Array | null {
-  const { causal, window, queryLength, keyLength } = inputs;
-  if (!causal && !window) return null;
-  const keep = new Uint8Array(rows.length * keyLength);
-  for (let index = 0; index < rows.length; index++) {
-    const position = rows[index] + keyLength - queryLength;
-    let first = 0;
-    let last = keyLength - 1;
-    if (causal) last = Math.min(last, position);
-    if (window) {
-      first = Math.max(first, position - window[0]);
-      last = Math.min(last, position + window[1]);
-    }
-    if (first <= last) keep.fill(1, index * keyLength + first, index * keyLength + last + 1);
-  }
-  return keep;
-}
-
-/**
  * @internal The full keep-mask for query rows (`rowIndex` picks them, or a `[start, end)` range):
  * causal/window and the user mask, broadcastable to `[...batch, R, S]`, or null when all allowed.
  */
 export function keepForRows(inputs: AttentionInputs, rows: Int32Array, rowIndex: Tensor | { start: number; end: number }, backend: Tensor['backend']): Tensor | null {
-  const positional = positionalKeep(inputs, rows);
-  let keep: Tensor | null = positional ? Tensor.fromData(positional, [rows.length, inputs.keyLength], 'bool', backend) : null;
-  const user = inputs.keep;
-  if (user) {
-    const axis = user.rank - 2;
-    const picked = user.shape[axis] === 1 ? user : rowIndex instanceof Tensor ? indexSelect(user, axis, rowIndex) : user.slice(axis, rowIndex.start, rowIndex.end);
-    keep = keep ? keep.logicalAnd(picked) : picked;
-  }
-  return keep;
+  return attentionKeepForRows({ ...inputs, mask: inputs.keep }, rows, rowIndex, backend);
 }

@@ -35,6 +35,25 @@ export interface PatternRule {
   spans(row: number): readonly number[];
   /** Rows of one class need similar keys; `sparseAttention` groups rows only within a class. */
   rowClass(row: number): number;
+  /**
+   * (query, key) pairs examined when the rule was resolved, where that differs from the pairs
+   * its spans cover: a custom pattern's calls of its rule. Unset, the span coverage is the count.
+   */
+  readonly examinedPairs?: number;
+}
+
+/**
+ * @internal The (query, key) pairs a rule examines to plan: its `examinedPairs`, else the key
+ * columns its spans cover, summed over rows.
+ */
+export function examinedPairs(rule: PatternRule): number {
+  if (rule.examinedPairs !== undefined) return rule.examinedPairs;
+  let total = 0;
+  for (let row = 0; row < rule.queryLength; row++) {
+    const spans = rule.spans(row);
+    for (let index = 0; index < spans.length; index += 3) total += Math.max(0, Math.ceil((spans[index + 1] - spans[index]) / spans[index + 2]));
+  }
+  return total;
 }
 
 /** Options every pattern takes. */
@@ -72,6 +91,7 @@ export function causalRule(inner: PatternRule): PatternRule {
     allows: (row, column) => column <= row + shift && inner.allows(row, column),
     spans: (row) => clipSpans(inner.spans(row), row + shift + 1),
     rowClass: (row) => inner.rowClass(row),
+    ...(inner.examinedPairs === undefined ? {} : { examinedPairs: inner.examinedPairs }),
   };
 }
 
@@ -79,7 +99,7 @@ export function causalRule(inner: PatternRule): PatternRule {
  * Which keys each query may attend, independent of the lengths until applied. Build one with
  * {@link slidingWindowPattern}, {@link dilatedPattern}, {@link blockSparsePattern},
  * {@link longformerPattern}, {@link bigBirdPattern}, {@link unionPatterns} or
- * {@link customPattern}, and pass it to `sparseAttention`.
+ * `customPattern`, and pass it to `sparseAttention`.
  *
  * @example
  * ```ts
@@ -254,42 +274,6 @@ export class ColumnCollector {
   }
 }
 
-/** A pattern built from a rule function; see {@link customPattern}. */
-class CustomPattern extends AttentionPattern {
-  readonly kind = 'custom';
-  readonly #allows: (row: number, column: number, queryLength: number, keyLength: number) => boolean;
-
-  constructor(allows: (row: number, column: number, queryLength: number, keyLength: number) => boolean, options: PatternOptions) {
-    super(options, 32);
-    this.#allows = allows;
-  }
-
-  protected resolve(queryLength: number, keyLength: number): PatternRule {
-    const allows = this.#allows;
-    const all = [0, keyLength, 1];
-    return { queryLength, keyLength, allows: (row, column) => allows(row, column, queryLength, keyLength), spans: () => all, rowClass: () => 0 };
-  }
-}
-
-/**
- * A pattern from any rule `allows(row, column, L, S)`, PyTorch `flex_attention`'s `mask_mod`.
- * Planning visits every `(row, column)` pair once (time `L × S`, memory linear), then
- * `sparseAttention` computes only the allowed keys. Prefer a built-in pattern when one fits.
- *
- * @example
- * ```ts
- * const prefixLm = customPattern((row, column) => column < 4 || column <= row); // bidirectional prefix
- * sparseAttention(q, k, v, { pattern: prefixLm });
- * ```
- */
-export function customPattern(
-  allows: (row: number, column: number, queryLength: number, keyLength: number) => boolean,
-  options: PatternOptions = {},
-): AttentionPattern {
-  if (typeof allows !== 'function') throw new ValueError('customPattern', 'allows', 'expected a function (row, column, L, S) => boolean');
-  return new CustomPattern(allows, options);
-}
-
 /** The union of patterns; see {@link unionPatterns}. */
 class UnionPattern extends AttentionPattern {
   readonly kind = 'union';
@@ -309,6 +293,7 @@ class UnionPattern extends AttentionPattern {
       spans: (row) => rules.flatMap((rule) => rule.spans(row)),
       // Rows share a class only if they do in every pattern (a collision costs padding, never correctness).
       rowClass: (row) => rules.reduce((combined, rule) => (combined * 1_000_003 + rule.rowClass(row)) % 2 ** 32, 0),
+      ...(rules.some((rule) => rule.examinedPairs !== undefined) ? { examinedPairs: rules.reduce((total, rule) => total + examinedPairs(rule), 0) } : {}),
     };
   }
 }

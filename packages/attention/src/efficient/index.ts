@@ -5,7 +5,8 @@
  *
  * Legend: `B` batch, `H` heads, `L` query length, `S` key length, `D` head dim.
  */
-export { AttentionPattern, customPattern, unionPatterns, type PatternKind, type PatternOptions, type PatternRule, type PatternContext } from './attention-pattern.js';
+export { AttentionPattern, unionPatterns, type PatternKind, type PatternOptions, type PatternRule, type PatternContext } from './attention-pattern.js';
+export { customPattern, type CustomPatternOptions, type KeyLister, type KeyPredicate, type KeySpan } from './custom-pattern.js';
 export { slidingWindowPattern, dilatedPattern, type SlidingWindowOptions, type DilatedOptions } from './sliding-window-pattern.js';
 export { blockSparsePattern, type BlockSparseOptions, type BlockLayout } from './block-sparse-pattern.js';
 export { longformerPattern, bigBirdPattern, type LongformerOptions, type BigBirdOptions } from './global-local-pattern.js';

@@ -131,6 +131,7 @@ describe('sparseAttention equals full attention with the pattern as a mask', () 
     const cost = sparseAttentionCost(window, 2048);
     expect(cost.allowedPairs).toBe(2048 * 63 - 2 * (31 * 32) / 2);
     expect(cost.computedPairs).toBeLessThan(2048 * (63 + window.blockSize) * 1.15);
+    expect(cost.examinedPairs).toBe(cost.allowedPairs); // a window's spans are exactly its keys
     const strided = sparseAttentionCost(dilatedPattern({ dilation: 16, window: 4 }), 2048);
     expect(strided.computedPairs).toBeLessThan(2048 * (7 + 32) * 1.15);
     const longformer = sparseAttentionCost(longformerPattern({ window: 16, globalTokens: [0, 1] }), 4096);

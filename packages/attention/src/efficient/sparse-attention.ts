@@ -159,13 +159,19 @@ export function sparseAttention(query: Tensor, key: Tensor, value: Tensor, optio
 }
 
 /**
- * How much of the `L × S` score matrix `sparseAttention` computes for `pattern`: the allowed
- * (query, key) pairs and the pairs computed including padding, for sizing and benchmarks.
+ * How much of the `L × S` score matrix `sparseAttention` computes for `pattern`, for sizing and
+ * benchmarks: `allowedPairs`, the (query, key) pairs the pattern allows; `computedPairs`, the
+ * scores computed per batch and head, allowed pairs plus padding; and `examinedPairs`, the pairs
+ * looked at once to plan (the key columns the pattern's spans cover, or for a `customPattern`
+ * its rule's calls: `L × S` for an `allows` predicate alone, the listed keys with `keys`).
+ * Planning is cached per pattern and lengths, so this also plans for a later `sparseAttention`.
  *
  * @example
  * ```ts
  * const { allowedPairs, computedPairs } = sparseAttentionCost(slidingWindowPattern({ window: 128 }), 4096);
  * // allowedPairs = 1028224 (255 keys per query, fewer at the edges) of 4096² = 16777216
+ * sparseAttentionCost(customPattern((row, column) => column === row), 4096).examinedPairs; // 16777216: L × S calls
+ * sparseAttentionCost(customPattern({ keys: (row) => [row] }), 4096).examinedPairs; // 4096
  * ```
  */
 export function sparseAttentionCost(
@@ -173,10 +179,10 @@ export function sparseAttentionCost(
   queryLength: number,
   keyLength: number = queryLength,
   options: { causal?: boolean; blockSize?: number } = {},
-): { allowedPairs: number; computedPairs: number } {
+): { allowedPairs: number; computedPairs: number; examinedPairs: number } {
   const context: PatternContext = { op: 'sparseAttentionCost', query: { name: 'queryLength', shape: [queryLength] }, key: { name: 'keyLength', shape: [keyLength] } };
   const rowsPerGroup = options.blockSize ?? pattern.blockSize;
   checkWhole('sparseAttentionCost', 'blockSize', rowsPerGroup, 1);
   const plan = planSparseAttention(pattern, queryLength, keyLength, { causal: options.causal === true, rowsPerGroup, context });
-  return { allowedPairs: plan.allowedPairs, computedPairs: plan.computedPairs };
+  return { allowedPairs: plan.allowedPairs, computedPairs: plan.computedPairs, examinedPairs: plan.examinedPairs };
 }

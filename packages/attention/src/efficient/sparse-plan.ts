@@ -7,7 +7,7 @@
  * Memory is `Σ groups · rows · keys`, about `L · (rowsPerGroup + keys per row)`, never `L × S`
  * unless the pattern itself is dense.
  */
-import { causalRule, ColumnCollector, type AttentionPattern, type PatternContext, type PatternRule } from './attention-pattern.js';
+import { causalRule, ColumnCollector, examinedPairs, type AttentionPattern, type PatternContext, type PatternRule } from './attention-pattern.js';
 
 /** Groups that are computed in one batched step, padded to `rows × keys` each. */
 export interface SparseBucket {
@@ -30,6 +30,8 @@ export interface SparsePlan {
   /** Allowed (query, key) pairs, and pairs computed (allowed plus padding). */
   readonly allowedPairs: number;
   readonly computedPairs: number;
+  /** Pairs examined to find the allowed ones (span entries, or a custom pattern's rule calls). */
+  readonly examinedPairs: number;
 }
 
 interface Group {
@@ -109,7 +111,7 @@ function buildPlan(rule: PatternRule, rowsPerGroup: number): SparsePlan {
     offset += count * rows;
     computedPairs += count * rows * keys;
   }
-  return { buckets, rowPosition, allowedPairs, computedPairs };
+  return { buckets, rowPosition, allowedPairs, computedPairs, examinedPairs: examinedPairs(rule) };
 }
 
 const plans = new WeakMap<AttentionPattern, Map<string, SparsePlan>>();

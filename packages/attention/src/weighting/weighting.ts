@@ -4,9 +4,10 @@ import { hardWeights } from './hard.js';
 import { checkTemperature, sampleWeights } from './sample.js';
 import { softWeights, type WeightingOptions } from './soft.js';
 import { sparsemaxWeights } from './sparsemax.js';
+import { entmax15Weights } from './entmax15.js';
 
-/** The built-in weightings: softmax, argmax, sampling, Gumbel-softmax, sparsemax. */
-export type WeightingName = 'soft' | 'hard' | 'sample' | 'gumbel' | 'sparsemax';
+/** The built-in weightings: softmax, argmax, sampling, Gumbel-softmax, sparsemax, entmax-1.5. */
+export type WeightingName = 'soft' | 'hard' | 'sample' | 'gumbel' | 'sparsemax' | 'entmax15';
 
 /** What a weighting function is called with besides the scores. */
 export interface WeightingContext extends WeightingOptions {
@@ -28,8 +29,9 @@ export interface WeightingResult {
 
 /**
  * Turns scores `[..., L, S]` into weights `[..., L, S]`, honouring `options.mask` (bool, true =
- * may attend, or additive). The built-ins ({@link softWeights}, {@link sparsemaxWeights}, …)
- * have this type, so any of them, or your own, can be passed to `attend`.
+ * may attend, or additive). The built-ins ({@link softWeights}, {@link sparsemaxWeights},
+ * {@link entmax15Weights}, …) have this type, so any of them, or your own, can be passed to
+ * `attend`.
  *
  * @example
  * ```ts
@@ -45,6 +47,7 @@ export type Weighting =
   | WeightingFunction
   | { kind: 'soft' }
   | { kind: 'sparsemax' }
+  | { kind: 'entmax15' }
   | { kind: 'hard'; straightThrough?: boolean }
   | { kind: 'sample'; temperature?: number; generator?: Generator }
   | { kind: 'gumbel'; temperature?: number; hard?: boolean; generator?: Generator };
@@ -68,6 +71,8 @@ export function resolveWeighting(weighting: Weighting = 'soft'): WeightingFuncti
       return (scores, options) => softWeights(scores, options);
     case 'sparsemax':
       return (scores, options) => sparsemaxWeights(scores, options);
+    case 'entmax15':
+      return (scores, options) => entmax15Weights(scores, options);
     case 'hard': {
       const through = 'straightThrough' in spec && spec.straightThrough === true;
       return (scores, options) => hardWeights(scores, { ...options, straightThrough: through });
@@ -92,6 +97,6 @@ export function resolveWeighting(weighting: Weighting = 'soft'): WeightingFuncti
       };
     }
     default:
-      throw new ValueError('resolveWeighting', 'weighting', `unknown weighting '${String((spec as { kind: unknown }).kind)}'; expected soft, hard, sample, gumbel, sparsemax or a function`);
+      throw new ValueError('resolveWeighting', 'weighting', `unknown weighting '${String((spec as { kind: unknown }).kind)}'; expected soft, hard, sample, gumbel, sparsemax, entmax15 or a function`);
   }
 }

@@ -204,7 +204,7 @@ const full: PresetConfig = {
       { name: 'listops', lengths: [256, 512] },
     ],
     models: ALL_MODELS,
-    sharedRuns: { 'transformer-full': { with: 'transformer-memory-efficient', from: 512 } },
+    sharedRuns: {},
     seeds: 3,
     window: 64,
     copySymbols: 4,

@@ -55,6 +55,8 @@ export interface LearnConfig {
   recallKeys: number;
   recallValues: number;
   recallQueries: number;
+  /** Key–value pairs per position of associative recall (Zoology's sweeps: pairs grow with T at a fixed fraction). */
+  recallPairsPerLength: number;
   steps: number;
   batch: number;
   learningRate: number;
@@ -149,6 +151,7 @@ const quick: PresetConfig = {
     recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
+    recallPairsPerLength: 1 / 8,
     steps: 120,
     batch: 8,
     learningRate: 1e-2,
@@ -212,6 +215,7 @@ const full: PresetConfig = {
     recallKeys: 16,
     recallValues: 8,
     recallQueries: 4,
+    recallPairsPerLength: 1 / 8,
     steps: 200,
     batch: 8,
     learningRate: 1e-2,

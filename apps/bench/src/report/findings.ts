@@ -6,6 +6,7 @@
 import { formatNumber } from '../cli/table.js';
 import type { BenchResults, GradientResults, LearnResults, LearnSummary, SpeedResults } from '../results.js';
 import { summarize } from './learn-summary.js';
+import { recallPairs } from '../tasks/associative-recall.js';
 
 /** How a measurement compares with the literature's expectation. */
 export type Verdict = 'agrees' | 'contradicts' | 'inconclusive';
@@ -158,7 +159,7 @@ export function learnFindings(learn: Pick<LearnResults, 'tasks' | 'rows' | 'conf
   const recallLengths = lengthsOf('recall');
   if (recallLengths.length >= 2) {
     const [short, long] = [recallLengths[0], recallLengths.at(-1)!];
-    const pairs = (length: number): number => length - learn.config.recallQueries;
+    const pairs = (length: number): number => recallPairs(length, { queries: learn.config.recallQueries, pairsPerLength: learn.config.recallPairsPerLength });
     const drop = (kind: string): { kind: string; model: string; short: LearnSummary; long: LearnSummary } | null => {
       const a = get('recall', short, kind);
       const b = get('recall', long, kind);

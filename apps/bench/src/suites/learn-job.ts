@@ -8,7 +8,7 @@ import type { LearnConfig } from '../config.js';
 import { buildSequenceModel, type SequenceModel, type SequenceModelKind } from '../models/sequence-models.js';
 import type { LearnRow } from '../results.js';
 import { deriveSeed } from '../run/context.js';
-import { addingProblemTask, associativeRecallTask, copyMemoryTask, listOpsTask, selectiveCopyingTask, type Task, type TaskName } from '../tasks/index.js';
+import { addingProblemTask, associativeRecallTask, copyMemoryTask, listOpsTask, recallPairs, selectiveCopyingTask, type Task, type TaskName } from '../tasks/index.js';
 import { evaluate, train } from '../training/train.js';
 
 /** What one job trains. */
@@ -38,7 +38,7 @@ export interface LearnJobResult {
 /** The key vocabulary associative recall needs for the longest configured length. */
 export function recallKeysFor(config: LearnConfig): number {
   const lengths = config.tasks.find((entry) => entry.name === 'recall')?.lengths ?? [];
-  return Math.max(config.recallKeys, ...lengths.map((length) => length - config.recallQueries));
+  return Math.max(config.recallKeys, ...lengths.map((length) => recallPairs(length, { queries: config.recallQueries, pairsPerLength: config.recallPairsPerLength })));
 }
 
 /** The task objects a preset asks for. */
@@ -46,7 +46,7 @@ export function learnTasks(config: LearnConfig): Record<TaskName, Task> {
   return {
     copy: copyMemoryTask({ symbols: config.copySymbols }),
     adding: addingProblemTask(),
-    recall: associativeRecallTask({ keys: recallKeysFor(config), values: config.recallValues, queries: config.recallQueries }),
+    recall: associativeRecallTask({ keys: recallKeysFor(config), values: config.recallValues, queries: config.recallQueries, pairsPerLength: config.recallPairsPerLength }),
     selective: selectiveCopyingTask({ symbols: config.selectiveSymbols }),
     listops: listOpsTask(),
   };

@@ -176,7 +176,7 @@ export function learnTables(learn: LearnResults): Table[] {
       notes: [
         `${seeds > 1 ? `Mean ± standard deviation over ${seeds} seeds. ` : 'One seed (--full runs 3). '}✓ = beats the baseline (${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences) by a clear margin.`,
         `conv = converged (loss fell < 1% over the last fifth of training); ↗ = still improving at the step budget: more steps would likely change this result.${seeds > 1 ? ' With seeds: how many converged.' : ''}`,
-        ...(body.some((row) => row.some((cell) => cell.endsWith('≡'))) ? ['≡ = not trained separately: the same exact softmax as memory-efficient attention from the same initial weights, so it shares those runs (--full trains it).'] : []),
+        ...(body.some((row) => row.some((cell) => cell.endsWith('≡'))) ? ['≡ = not trained separately: the dense core runs the same fused kernel as memory-efficient attention when no weights are needed, from the same initial weights, so it shares those runs.'] : []),
         `Params: without the input weights ${'(which grow with the vocabulary)'}; h = hidden size or model width. Source: ${task.source}.`,
       ],
     };

@@ -76,7 +76,7 @@ export async function runLearnSuite(context: SuiteContext): Promise<void> {
       'Time to target: wall time of training until the mean score on the training batches of one curve window first met the target (fresh batches, so an unbiased estimate of held-out performance).',
       ...shared.map(
         ([copy, share]) =>
-          `${modelName(copy, config.window)} is not trained separately ${share.from > 0 ? `from T = ${share.from} on` : 'in this preset'}: it computes the same exact softmax as ${modelName(share.with, config.window)} from the same initial weights, so its rows there repeat that run (marked ≡)${share.from > 0 ? '; below, both are trained and can be compared' : '; --full trains both'}.`,
+          `${modelName(copy, config.window)} is not trained separately ${share.from > 0 ? `from T = ${share.from} on` : 'in this preset'}: its dense core runs the same fused kernel as ${modelName(share.with, config.window)} when no weights are needed, from the same initial weights, so its rows there repeat that run (marked ≡)${share.from > 0 ? '; below, both are trained and can be compared' : ''}.`,
       ),
       `Runs go to ${workers} worker thread${workers === 1 ? '' : 's'} in parallel; per-run times are each thread's own wall time, so they include slowdowns from the other threads sharing the cores.`,
     ],

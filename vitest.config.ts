@@ -19,7 +19,7 @@ export default defineConfig({
           name: name.split('/').pop(),
           // Absolute, so `pnpm --filter <package> test` (vitest started in the package folder) finds the files.
           root: fileURLToPath(new URL(name.includes('/') ? `./${name}/` : `./packages/${name}/`, import.meta.url)),
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
           benchmark: { include: ['src/**/*.bench.ts'] },
         },
       })),

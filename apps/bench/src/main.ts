@@ -60,7 +60,7 @@ export function newResults(options: BenchOptions, argv: string[]): BenchResults 
     finishedAt: null,
     durationSeconds: null,
     command: reproduceCommand(argv),
-    options: { preset: options.preset, suites: options.suites, backends: options.backends, seed: options.seed },
+    options: { preset: options.preset, suites: options.suites, backends: options.backends, seed: options.seed, learn: options.learn },
     machine: machineInfo(),
     versions: softwareVersions(),
     completedSuites: [],

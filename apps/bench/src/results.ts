@@ -8,6 +8,7 @@ import type { LearnConfig } from './config.js';
 import type { PowerLawFit } from './harness/fit.js';
 import type { MachineInfo } from './harness/machine.js';
 import type { PublishedResult } from './report/published.js';
+import type { Convergence, CurvePoint, Target } from './training/convergence.js';
 
 /** Version of this file's layout. */
 export const RESULTS_SCHEMA = 'heed-bench/1';
@@ -61,15 +62,33 @@ export interface SpeedResults {
   models: { name: string; description: string; parameters: number }[];
   rows: SpeedRow[];
   fits: SpeedFit[];
+  /** One training step of each learning-suite model (its sizes and batch), CPU backend. */
+  learnSteps?: LearnStepRow[];
   notes: string[];
 }
 
-/** One trained model on one task at one length. */
+/** A training step (forward, loss, backward, clipping, Adam) of a learning-suite model. Times in ms. */
+export interface LearnStepRow {
+  model: string;
+  length: number;
+  batch: number;
+  hidden: number;
+  parameters: number;
+  medianMs: number;
+  samplesMs: number[];
+}
+
+/** One trained model on one task at one length and seed. */
 export interface LearnRow {
   task: string;
   length: number;
+  /** Display name (`lstm`, `transformer (local w=64)`, …). */
   model: string;
+  kind: string;
+  /** 0, 1, 2, …: which of the preset's seeds. */
+  seedIndex: number;
   parameters: number;
+  hidden: number;
   metric: 'accuracy' | 'mse';
   score: number;
   baseline: number;
@@ -79,18 +98,55 @@ export interface LearnRow {
   steps: number;
   seconds: number;
   finalLoss: number;
-  /** Training loss every few steps. */
-  lossCurve: { step: number; loss: number }[];
+  /** Training loss and training-batch score every few steps, with the wall time. */
+  curve: CurvePoint[];
+  convergence: Convergence;
+  /** The task's target and when training first met it (null: not within `steps`). */
+  target: Target;
+  reached: { step: number; seconds: number } | null;
+  /** Set when this model was not trained itself but shares the named model's run (same math). */
+  sharedWith?: string;
   seed: number;
+}
+
+/** Mean and spread of one model on one task and length over the seeds. */
+export interface LearnSummary {
+  task: string;
+  length: number;
+  model: string;
+  kind: string;
+  seeds: number;
+  mean: number;
+  /** Sample standard deviation over the seeds (0 for one seed). */
+  spread: number;
+  min: number;
+  max: number;
+  /** Seeds whose run converged / was still improving. */
+  converged: number;
+  stillImproving: number;
+  /** Seeds that reached the target, and their mean time to it. */
+  reached: number;
+  meanSecondsToTarget: number | null;
+  meanStepsToTarget: number | null;
+  meanSeconds: number;
+  steps: number;
+  beatsBaseline: boolean;
+  baseline: number;
+  sharedWith?: string;
 }
 
 /** The learning suite. */
 export interface LearnResults {
   /** The preset's learning settings (the whole `LearnConfig`: tasks, sizes, steps, optimiser). */
   config: LearnConfig;
-  tasks: { name: string; title: string; source: string; metric: 'accuracy' | 'mse'; lengths: number[]; baselines: { length: number; name: string; score: number; extra?: { name: string; value: number } }[] }[];
-  models: { name: string; description: string }[];
+  tasks: { name: string; title: string; source: string; metric: 'accuracy' | 'mse'; target: number; lengths: number[]; baselines: { length: number; name: string; score: number; extra?: { name: string; value: number } }[] }[];
+  models: { name: string; kind: string; description: string; hidden: number }[];
   rows: LearnRow[];
+  /** Per task, length and model: mean and spread over seeds (recomputed from `rows`). */
+  summary: LearnSummary[];
+  /** Wall time of the suite so far and the worker threads it trained on. */
+  seconds: number;
+  workers: number;
   notes: string[];
 }
 
@@ -99,6 +155,7 @@ export interface GradientRow {
   model: string;
   stage: 'init' | 'trained';
   task: string;
+  /** Sequence length of this curve. */
   length: number;
   norms: number[];
   /** Trained-from-scratch steps behind the `trained` curve. */
@@ -108,6 +165,7 @@ export interface GradientRow {
 /** The gradient-flow suite. */
 export interface GradientResults {
   task: string;
+  /** Length of the after-training curves (init curves may have others: each row says). */
   length: number;
   rows: GradientRow[];
   notes: string[];
@@ -172,7 +230,7 @@ export interface BenchResults {
   finishedAt: string | null;
   durationSeconds: number | null;
   command: string;
-  options: Pick<BenchOptions, 'preset' | 'suites' | 'backends' | 'seed'>;
+  options: Pick<BenchOptions, 'preset' | 'suites' | 'backends' | 'seed'> & { learn?: BenchOptions['learn'] };
   machine: MachineInfo;
   versions: Record<string, string | null>;
   /** Which suites finished; an interrupted run lists the ones that did. */

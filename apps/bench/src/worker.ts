@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SuiteName } from './cli/args.js';
-import { presetConfig } from './config.js';
+import { applyLearnOverrides, presetConfig } from './config.js';
 import { MemorySampler } from './harness/memory.js';
 import type { SuiteContext, TrainedModel } from './run/context.js';
 import type { WorkerInput, WorkerMessage } from './run/messages.js';
@@ -25,7 +25,7 @@ async function run(input: WorkerInput): Promise<void> {
   const sampler = await MemorySampler.start().catch(() => null);
   const context: SuiteContext = {
     options: input.options,
-    config: presetConfig(input.options.preset),
+    config: applyLearnOverrides(presetConfig(input.options.preset), input.options.learn),
     progress: new RemoteProgress(send),
     sampler,
     publish: (name, data) => send({ type: 'section', name, data }),

@@ -41,9 +41,21 @@ describe('parseArgs', () => {
     [['--seed', '1.5'], /non-negative integer/],
     [['--quick', '--full'], /exclusive/],
     [['--json=yes'], /takes no value/],
+    [['--task', 'sorting'], /unknown task "sorting"/],
+    [['--models', 'lstm,mamba'], /unknown model "mamba"/],
+    [['--lengths', '256,abc'], /whole numbers ≥ 8/],
+    [['--seeds', '0'], /whole number ≥ 1/],
   ])('rejects %j with a usage error', (argv, pattern) => {
     expect(() => parseArgs(argv, 'r')).toThrow(UsageError);
     expect(() => parseArgs(argv, 'r')).toThrow(pattern);
+  });
+});
+
+describe('learning-suite flags', () => {
+  it('parse tasks, lengths, models, seeds, steps and workers', () => {
+    const options = parseArgs(['--suite', 'learn', '--task', 'copy,adding', '--lengths', '1024,256', '--models', 'lstm,local', '--seeds', '3', '--steps', '50', '--workers', '1'], 'r');
+    expect(options.learn).toEqual({ tasks: ['copy', 'adding'], lengths: [256, 1024], models: ['lstm', 'local'], seeds: 3, steps: 50, workers: 1 });
+    expect(parseArgs([], 'r').learn).toEqual({});
   });
 });
 

@@ -1,24 +1,26 @@
 import { Generator, randn } from '@heed/tensor';
 import type { LSTM } from '@heed/rnn';
 import { describe, expect, it } from 'vitest';
-import { SEQUENCE_MODEL_KINDS, buildSequenceModel, hiddenForBudget, parameterCount } from '../src/models/sequence-models.js';
+import { SEQUENCE_MODEL_KINDS, buildSequenceModel, isTransformer, hiddenForBudget, inputParameterCount, modelName, parameterCount } from '../src/models/sequence-models.js';
 import { addingProblemTask } from '../src/tasks/index.js';
 import { beatsBaseline } from '../src/suites/learn.js';
 import { gradientNormsByDistance } from '../src/suites/gradients.js';
 import { learningRateAt } from '../src/training/train.js';
 
 describe('sequence models', () => {
-  it.each(SEQUENCE_MODEL_KINDS)('%s: the parameter formula matches the module, sized near the budget', (kind) => {
+  it.each(SEQUENCE_MODEL_KINDS)('%s: the parameter formula matches the module, sized near the budget without input weights', (kind) => {
     const model = buildSequenceModel(kind, { features: 10, classes: 8, targetParameters: 3000, generator: new Generator(1) });
     const counted = model.module.parameters().reduce((total, parameter) => total + parameter.size, 0);
     expect(counted).toBe(parameterCount(kind, 10, 8, model.hidden));
-    expect(Math.abs(counted - 3000) / 3000).toBeLessThan(0.2);
+    expect(Math.abs(counted - inputParameterCount(kind, 10, model.hidden) - 3000) / 3000).toBeLessThan(0.2);
+    expect(model.name).toBe(modelName(kind, 64));
+    if (isTransformer(kind)) expect(Object.keys(model.module.stateDict())).toContain('encoder.layers.0.self_attn.in_proj_weight');
     expect(model.forward(randn([3, 7, 10]), 2).shape).toEqual([3, 2, 8]);
   });
 
   it('hiddenForBudget picks the closest size', () => {
     const hidden = hiddenForBudget('lstm', 2, 1, 4000);
-    const error = (h: number) => Math.abs(parameterCount('lstm', 2, 1, h) - 4000);
+    const error = (h: number) => Math.abs(parameterCount('lstm', 2, 1, h) - inputParameterCount('lstm', 2, h) - 4000);
     expect(error(hidden)).toBeLessThanOrEqual(error(hidden - 1));
     expect(error(hidden)).toBeLessThanOrEqual(error(hidden + 1));
   });
@@ -34,7 +36,7 @@ describe('gradient flow', () => {
   it('measures one finite, non-negative norm per position, non-zero at the last one', () => {
     const task = addingProblemTask();
     const batch = task.generate(4, 12, new Generator(2));
-    for (const kind of ['rnn', 'attention'] as const) {
+    for (const kind of ['rnn', 'transformer-memory-efficient', 'transformer-local', 'transformer-linear'] as const) {
       const model = buildSequenceModel(kind, { features: 2, classes: 1, targetParameters: 800, generator: new Generator(5) });
       const norms = gradientNormsByDistance(model, batch);
       expect(norms).toHaveLength(12);

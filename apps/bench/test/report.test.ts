@@ -11,11 +11,35 @@ import { publishedResults } from '../src/report/published.js';
 import { lineChart, linearTicks, logTicks } from '../src/report/svg-chart.js';
 import { allTables } from '../src/report/tables.js';
 import { writeReport } from '../src/report/write.js';
-import { RESULTS_SCHEMA, type BenchResults, type SpeedRow } from '../src/results.js';
+import { RESULTS_SCHEMA, type BenchResults, type LearnRow, type SpeedRow } from '../src/results.js';
 import { refit } from '../src/suites/speed.js';
 
 function speedRow(model: string, length: number, ms: number, bytes: number): SpeedRow {
   return { backend: 'cpu', model, mode: 'forward', length, batch: 1, width: 64, medianMs: ms, minMs: ms, samplesMs: [ms], tokensPerSecond: length / (ms / 1000), peakRssBytes: bytes, arrayBufferBytes: bytes, allocatedBytes: bytes };
+}
+
+function learnRow(fields: Partial<LearnRow> & Pick<LearnRow, 'task' | 'length' | 'kind' | 'score'>): LearnRow {
+  const metric = fields.task === 'adding' ? 'mse' : 'accuracy';
+  const baseline = fields.baseline ?? (metric === 'mse' ? 0.167 : 0.125);
+  return {
+    model: fields.kind.startsWith('transformer-') ? `transformer (${fields.kind.slice(12)})` : fields.kind,
+    seedIndex: 0,
+    parameters: 100,
+    hidden: 10,
+    metric,
+    baseline,
+    baselineName: metric === 'mse' ? 'always answer 1' : 'memoryless',
+    beatsBaseline: metric === 'mse' ? fields.score <= baseline * 0.8 : fields.score >= baseline + 0.05,
+    steps: 10,
+    seconds: 1,
+    finalLoss: fields.score,
+    curve: [],
+    convergence: { status: 'converged', relativeDrop: 0 },
+    target: { metric, value: metric === 'mse' ? 0.05 : 0.9 },
+    reached: null,
+    seed: 1,
+    ...fields,
+  };
 }
 
 function sampleResults(): BenchResults {
@@ -52,11 +76,15 @@ function sampleResults(): BenchResults {
     },
     learn: {
       config: { ...presetConfig('quick').learn, steps: 10 },
-      tasks: [{ name: 'adding', title: 'Adding problem', source: 'H&S 1997', metric: 'mse', lengths: [8], baselines: [{ length: 8, name: 'always answer 1', score: 0.167 }] }],
+      tasks: [{ name: 'adding', title: 'Adding problem', source: 'H&S 1997', metric: 'mse', target: 0.05, lengths: [128], baselines: [{ length: 128, name: 'always answer 1', score: 0.167 }] }],
       models: [],
       rows: [
-        { task: 'adding', length: 8, model: 'lstm', parameters: 100, metric: 'mse', score: 0.05, baseline: 0.167, baselineName: 'always answer 1', beatsBaseline: true, steps: 10, seconds: 1, finalLoss: 0.05, lossCurve: [], seed: 1 },
+        learnRow({ task: 'adding', length: 128, kind: 'lstm', score: 0.03, reached: { step: 8, seconds: 0.8 } }),
+        learnRow({ task: 'adding', length: 128, kind: 'rnn', score: 0.165 }),
       ],
+      summary: [],
+      seconds: 2,
+      workers: 1,
       notes: [],
     },
   };
@@ -102,7 +130,12 @@ describe('report', () => {
     const tables = allTables(sampleResults());
     const learn = tables.find((table) => table.title.startsWith('Learning'))!;
     expect(learn.rows.at(-1)).toEqual(['baseline', '0', '0.167', '—', '—']);
-    expect(learn.rows[0][2]).toBe('0.0500 ✓ (1.0 s)');
+    expect(learn.rows[0][2]).toBe('0.0300 ✓ conv');
+    expect(learn.rows[1][2]).toBe('0.165 conv');
+    const time = tables.find((table) => table.title.startsWith('Learning: time to target'))!;
+    expect(time.rows[0]).toEqual(['adding', '≤ 0.05', 'lstm', '0.8 s @8']);
+    expect(time.rows[1]).toEqual(['adding', '≤ 0.05', 'rnn', 'not reached within 10 steps']);
+    expect(tables.at(-1)!.title.startsWith('Measured vs expected')).toBe(true);
     const skipped = tables.find((table) => table.title === 'Speed and memory: backends skipped')!;
     expect(skipped.rows).toEqual([['gpu:headlessgl', 'no X server']]);
   });

@@ -1,6 +1,6 @@
 import { Generator } from '@heed/tensor';
 import { describe, expect, it } from 'vitest';
-import { accuracy, addingProblemTask, associativeRecallTask, copyMemoryTask, meanSquaredError, sampleDistinct, selectiveCopyingTask, type TaskBatch } from '../src/tasks/index.js';
+import { accuracy, addingProblemTask, associativeRecallTask, copyMemoryTask, meanSquaredError, recallPairs, sampleDistinct, selectiveCopyingTask, type TaskBatch } from '../src/tasks/index.js';
 
 /** The one-hot index at (b, t), or -1 when the position is all zeros. */
 function tokenAt(batch: TaskBatch, b: number, t: number, from = 0, to = batch.features): number {
@@ -94,6 +94,24 @@ describe('multi-query associative recall', () => {
         const key = tokenAt(batch, b, pairs + q, 0, 16);
         expect(batch.inputs[(b * 11 + pairs + q) * 21 + 20]).toBe(1);
         expect(batch.targets[b * 3 + q]).toBe(valueOf.get(key));
+      }
+    }
+  });
+
+  it('with pairsPerLength, lists ⌊T·f⌋ pairs, then blanks, then the queries at the end', () => {
+    const sparse = associativeRecallTask({ keys: 16, values: 4, queries: 3, pairsPerLength: 1 / 8 });
+    const length = 64;
+    const batch = sparse.generate(8, length, new Generator(2));
+    expect(recallPairs(length, { queries: 3, pairsPerLength: 1 / 8 })).toBe(8);
+    for (let b = 0; b < 8; b++) {
+      const valueOf = new Map<number, number>();
+      for (let t = 0; t < 8; t++) valueOf.set(tokenAt(batch, b, t, 0, 16), tokenAt(batch, b, t, 16, 20) - 16);
+      expect(valueOf.size).toBe(8);
+      for (let t = 8; t < length - 3; t++) expect(batch.inputs.subarray((b * length + t) * 21, (b * length + t + 1) * 21).every((value) => value === 0)).toBe(true);
+      for (let q = 0; q < 3; q++) {
+        const position = length - 3 + q;
+        expect(batch.inputs[(b * length + position) * 21 + 20]).toBe(1);
+        expect(batch.targets[b * 3 + q]).toBe(valueOf.get(tokenAt(batch, b, position, 0, 16)));
       }
     }
   });

@@ -98,6 +98,23 @@ const checks = {
     return 'RNN, LSTM and GRU gradients vanish over 48 and 96 steps, attention\'s do not';
   },
 
+  async 'tiny-language-model'(demo) {
+    const first = Number(await demo.getAttribute('data-first-loss'));
+    const last = Number(await demo.getAttribute('data-last-loss'));
+    assert(Number.isFinite(first) && Number.isFinite(last) && last < 0.6 * first, `the loss did not fall well below its start: ${first} → ${last}`);
+    assert((await demo.locator('svg.line-chart path').count()) === 1, 'no loss curve');
+    const difference = Number(await demo.getAttribute('data-cache-difference'));
+    assert(difference < 1e-4, `cached sampling differs from the full re-computation by ${difference}`);
+    const sample = await demo.locator('[data-sample]').innerText();
+    assert(sample.trim().length > 40, `the sample is too short: ${JSON.stringify(sample)}`);
+    await demo.locator('button[data-control="sample"]').click();
+    await demo.page().waitForTimeout(300);
+    const again = await demo.locator('[data-sample]').innerText();
+    assert(again.trim().length > 40 && again !== sample, 'sampling again gave no new text');
+    const summary = await demo.locator('[data-summary]').innerText();
+    return `trained in the page: ${summary}; cache vs full max |Δ| ${difference.toExponential(1)}`;
+  },
+
   async 'attention-heatmap'(demo) {
     checkRows(await readHeads(demo), 'default');
     for (const score of ['dot', 'cosine', 'general', 'additive', 'scaledDot']) {

@@ -8,7 +8,7 @@ import { guides } from '../.vitepress/guides.js';
 const root = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const snippetsOf = (text: string) => [...text.matchAll(/^<<< @\/snippets\/([\w-]+\.ts)/gm)].map((match) => match[1]);
-const demosOf = (text: string) => [...text.matchAll(/<(AttentionHeatmap|AlignmentMatrix|GradientFlow|BackendSwitch|BenchReport)\b/g)].map((match) => match[1]);
+const demosOf = (text: string) => [...text.matchAll(/<(AttentionHeatmap|AlignmentMatrix|GradientFlow|BackendSwitch|BenchReport|TinyLanguageModel)\b/g)].map((match) => match[1]);
 
 describe('guides', () => {
   it('lists every guide file, in both languages', () => {

@@ -148,3 +148,16 @@ describe('attention without weights runs flashAttention', () => {
     }
   });
 });
+
+describe('the dense core without weights', () => {
+  it('runs the same kernel as the memory-efficient core: bit-identical outputs and gradients', () => {
+    const [dense, efficient] = pair('memory-efficient');
+    const runs = [dense, efficient].map((module) => {
+      const x = r(2, 6, 8).mul(0).add(1).mul(tensor(Array.from({ length: 96 }, (_, index) => Math.sin(index)), { shape: [2, 6, 8] })).requiresGrad_();
+      const { output } = module.forward(x, x, x, { causal: true, needWeights: false });
+      output.square().sum().backward();
+      return [output.dataSync(), x.grad!.dataSync(), module.inProjWeight!.grad!.dataSync()];
+    });
+    runs[0].forEach((values, index) => expect(Array.from(values)).toEqual(Array.from(runs[1][index])));
+  });
+});

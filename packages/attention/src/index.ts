@@ -122,7 +122,16 @@ export {
 export { attentionCoreName, resolveAttentionCore, runAttentionCore, type AttentionCore, type CoreInputs, type ResolvedAttentionCore } from './attention-core.js';
 
 // Transformer layers with PyTorch's names and state dicts.
-export { activate, resolveTransformerLayerOptions, type ResolvedTransformerLayerOptions, type TransformerActivation, type TransformerLayerOptions } from './transformer/transformer-layer-options.js';
+export {
+  activate,
+  feedForwardBlock,
+  layerDropout,
+  resolveTransformerLayerOptions,
+  type FeedForwardLayer,
+  type ResolvedTransformerLayerOptions,
+  type TransformerActivation,
+  type TransformerLayerOptions,
+} from './transformer/transformer-layer-options.js';
 export { TransformerEncoderLayer, type TransformerEncoderLayerCallOptions } from './transformer/transformer-encoder-layer.js';
 export { TransformerDecoderLayer, type TransformerDecoderLayerCallOptions, type TransformerDecoderLayerCaches } from './transformer/transformer-decoder-layer.js';
 export { TransformerEncoder, type TransformerEncoderCallOptions, type TransformerEncoderOptions } from './transformer/transformer-encoder.js';

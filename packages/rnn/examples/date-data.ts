@@ -2,7 +2,7 @@
 // Seeded and deterministic. Dates run from 1950-01-01 to 2049-12-31, so a two-digit year names
 // one century (50–99 → 19xx, 00–49 → 20xx); slashes are month-first (US) and dots day-first
 // (European), so every string has exactly one reading.
-import type { Generator } from '@heed/tensor';
+import { Vocabulary, type Generator } from './example-imports.js';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -82,39 +82,13 @@ export function dateExamples(count: number, generator: Generator, split: 'train'
   return examples;
 }
 
-/** Characters ↔ token ids; 0, 1, 2 are padding, start and end. */
-export class CharacterVocabulary {
-  readonly characters: string[];
-  readonly #index: Map<string, number>;
-
-  constructor(characters: string) {
-    this.characters = ['<pad>', '<s>', '</s>', ...new Set(characters)];
-    this.#index = new Map(this.characters.map((character, index) => [character, index]));
-  }
-
-  get size(): number {
-    return this.characters.length;
-  }
-
-  /** Token ids of `text`, plus the end token when `end`. */
-  encode(text: string, end = false): number[] {
-    const ids = [...text].map((character) => {
-      const id = this.#index.get(character);
-      if (id === undefined) throw new Error(`character ${JSON.stringify(character)} is not in the vocabulary`);
-      return id;
-    });
-    return end ? [...ids, 2] : ids;
-  }
-
-  /** The text of `ids` (stopping at the end token, skipping padding and start). */
-  decode(ids: readonly number[]): string {
-    let text = '';
-    for (const id of ids) {
-      if (id === 2) break;
-      if (id > 2) text += this.characters[id] ?? '?';
-    }
-    return text;
-  }
+/**
+ * A character vocabulary for the task: `<pad>` = 0, `<s>` = 1 (start), `</s>` = 2 (end), then
+ * `characters` in order. No `<unk>`: every character a format can write is listed, so encoding
+ * anything else is a bug and throws.
+ */
+export function characterVocabulary(characters: string): Vocabulary {
+  return Vocabulary.fromTokens([...characters], { level: 'char', specials: { pad: '<pad>', bos: '<s>', eos: '</s>', unk: null } });
 }
 
 /** Every character any format can write. */

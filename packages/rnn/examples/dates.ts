@@ -12,8 +12,8 @@
 //     --seed=N        (default 1)                        --out=file.json  save alignments and weights
 import { writeFileSync } from 'node:fs';
 import { Adam, Generator, clipGradNorm, crossEntropy, manualSeed, saveSafetensors, type ScoreName } from './example-imports.js';
-import { Seq2Seq, padSequences, type AttentionStyle, type RecurrentCellKind, type Seq2SeqHypothesis } from '../src/index.js';
-import { CharacterVocabulary, SOURCE_CHARACTERS, TARGET_CHARACTERS, dateExamples, type DateExample } from './date-data.js';
+import { Seq2Seq, type AttentionStyle, type RecurrentCellKind, type Seq2SeqHypothesis } from '../src/index.js';
+import { characterVocabulary, SOURCE_CHARACTERS, TARGET_CHARACTERS, dateExamples, type DateExample } from './date-data.js';
 
 const option = (name: string, fallback: string): string => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const config = {
@@ -33,8 +33,8 @@ const out = option('out', '');
 
 manualSeed(config.seed);
 const generator = new Generator(config.seed);
-const sourceVocabulary = new CharacterVocabulary(SOURCE_CHARACTERS);
-const targetVocabulary = new CharacterVocabulary(TARGET_CHARACTERS);
+const sourceVocabulary = characterVocabulary(SOURCE_CHARACTERS);
+const targetVocabulary = characterVocabulary(TARGET_CHARACTERS);
 const model = new Seq2Seq({
   sourceVocabSize: sourceVocabulary.size,
   targetVocabSize: targetVocabulary.size,
@@ -43,12 +43,15 @@ const model = new Seq2Seq({
   cell: config.cell,
   score: config.score,
   style: config.style,
+  padIndex: targetVocabulary.padId,
+  bosIndex: targetVocabulary.bosId,
+  eosIndex: targetVocabulary.eosId,
   generator,
 });
 const optimizer = new Adam(model.parameters(), { lr: config.lr });
 const batchOf = (examples: readonly DateExample[]) => ({
-  source: padSequences(examples.map((example) => sourceVocabulary.encode(example.source))),
-  target: padSequences(examples.map((example) => targetVocabulary.encode(example.target, true))),
+  source: sourceVocabulary.batch(examples.map((example) => example.source)).ids,
+  target: targetVocabulary.batch(examples.map((example) => example.target), { addEos: true }).ids,
 });
 
 console.log(`dates: ${config.cell} encoder-decoder, ${config.style} attention with the ${config.score} score, hidden ${config.hidden}, ${model.numParameters()} parameters`);
@@ -58,7 +61,7 @@ let smoothed = 0;
 for (let step = 1; step <= config.steps; step++) {
   const { source, target } = batchOf(dateExamples(config.batch, generator, 'train'));
   const { logits } = model.forward(source, target);
-  const loss = crossEntropy(logits.reshape([-1, targetVocabulary.size]), target.reshape([-1]), { ignoreIndex: 0 });
+  const loss = crossEntropy(logits.reshape([-1, targetVocabulary.size]), target.reshape([-1]), { ignoreIndex: targetVocabulary.padId });
   optimizer.zeroGrad();
   loss.backward();
   clipGradNorm(model.parameters(), 5);
@@ -83,7 +86,7 @@ for (let start = 0; start < test.length; start += 250) {
   predictions.push(...found);
 }
 const evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
-const decoded = predictions.map((hypothesis) => targetVocabulary.decode(hypothesis.tokens));
+const decoded = predictions.map((hypothesis) => targetVocabulary.decode(hypothesis.tokens, { stopAtEos: true, skipSpecials: true }));
 const correct = decoded.filter((text, index) => text === test[index].target).length;
 const accuracy = correct / test.length;
 
@@ -119,8 +122,8 @@ if (out) {
     trainingCpuSeconds,
     accuracy,
     testExamples: test.length,
-    sourceVocabulary: sourceVocabulary.characters,
-    targetVocabulary: targetVocabulary.characters,
+    sourceVocabulary: sourceVocabulary.toJSON(),
+    targetVocabulary: targetVocabulary.toJSON(),
     examples,
     weights: { format: 'safetensors', encoding: 'base64', data: weights },
   };

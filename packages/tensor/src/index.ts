@@ -1,6 +1,7 @@
 /**
  * `@heed/tensor`: Float32 tensors with reverse-mode autograd, modules, optimizers, losses,
- * seeded randomness, safetensors I/O, and the backend interface with its CPU backend.
+ * seeded randomness, safetensors I/O, text vocabularies, and the backend interface with its CPU
+ * backend.
  *
  * Dimension legend used throughout heed's docs: `B` batch, `L` query length, `S` key length,
  * `H` heads, `D` model or head dim, `T` time steps.
@@ -142,3 +143,15 @@ export {
   type RecurrentSequenceResult,
   type RnnSequenceOptions,
 } from './ops/recurrent-sequence.js';
+export { tokenize, type TokenLevel } from './text/tokenize.js';
+export {
+  Vocabulary,
+  type BatchOptions,
+  type DecodeOptions,
+  type EncodedBatch,
+  type EncodeOptions,
+  type SpecialTokens,
+  type VocabularyFromTextOptions,
+  type VocabularyJSON,
+  type VocabularyOptions,
+} from './text/vocabulary.js';

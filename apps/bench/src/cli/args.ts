@@ -25,8 +25,27 @@ export interface BenchOptions {
   png: boolean;
   /** Base seed; each task, model and suite derives its own seed from it. */
   seed: number;
+  /** Narrowing or overriding the learning suite's preset (`--task`, `--lengths`, `--models`, `--seeds`, `--steps`, `--workers`). */
+  learn: LearnOverrides;
   help: boolean;
 }
+
+/** Learning-suite settings given on the command line; unset fields keep the preset's. */
+export interface LearnOverrides {
+  tasks?: LearnTaskName[];
+  lengths?: number[];
+  models?: LearnModelName[];
+  seeds?: number;
+  steps?: number;
+  workers?: number;
+}
+
+/** Task names `--task` accepts. */
+export const LEARN_TASKS = ['copy', 'adding', 'recall', 'selective', 'listops'] as const;
+export type LearnTaskName = (typeof LEARN_TASKS)[number];
+/** Model names `--models` accepts (`full` … `linear` are the transformer's attention cores). */
+export const LEARN_MODELS = ['rnn', 'lstm', 'gru', 'full', 'memory-efficient', 'local', 'linear'] as const;
+export type LearnModelName = (typeof LEARN_MODELS)[number];
 
 /** A flag the parser did not accept; the message says which and why. */
 export class UsageError extends Error {
@@ -39,7 +58,7 @@ const BACKENDS = new Set(['cpu', 'all', 'gpu', ...GPU_MODE_NAMES.map((mode) => `
 
 /** The defaults: a quick run of every suite on every available backend. */
 export function defaultOptions(outDir: string): BenchOptions {
-  return { preset: 'quick', suites: [...SUITES], backends: ['all'], outDir, json: false, png: false, seed: 1234, help: false };
+  return { preset: 'quick', suites: [...SUITES], backends: ['all'], outDir, json: false, png: false, seed: 1234, learn: {}, help: false };
 }
 
 function splitList(value: string): string[] {
@@ -135,6 +154,40 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
         options.seed = seed;
         break;
       }
+      case '--task':
+      case '--tasks': {
+        const names = splitList(value());
+        for (const name of names) if (!(LEARN_TASKS as readonly string[]).includes(name)) throw new UsageError(`unknown task "${name}" (choose from ${LEARN_TASKS.join(', ')})`);
+        if (names.length === 0) throw new UsageError(`${flag} needs at least one task`);
+        options.learn.tasks = [...new Set(names)] as LearnTaskName[];
+        break;
+      }
+      case '--model':
+      case '--models': {
+        const names = splitList(value());
+        for (const name of names) if (!(LEARN_MODELS as readonly string[]).includes(name)) throw new UsageError(`unknown model "${name}" (choose from ${LEARN_MODELS.join(', ')})`);
+        if (names.length === 0) throw new UsageError(`${flag} needs at least one model`);
+        options.learn.models = [...new Set(names)] as LearnModelName[];
+        break;
+      }
+      case '--length':
+      case '--lengths': {
+        const items = splitList(value());
+        const lengths = items.map(Number);
+        if (items.length === 0 || lengths.some((length) => !Number.isSafeInteger(length) || length < 8)) throw new UsageError(`${flag} needs whole numbers ≥ 8, got "${items.join(',')}"`);
+        options.learn.lengths = [...new Set(lengths)].sort((a, b) => a - b);
+        break;
+      }
+      case '--seeds':
+      case '--steps':
+      case '--workers': {
+        const text = value();
+        const number = Number(text);
+        const minimum = flag === '--workers' ? 0 : 1;
+        if (!Number.isSafeInteger(number) || number < minimum) throw new UsageError(`${flag} must be a whole number ≥ ${minimum}, got "${text}"`);
+        options.learn[flag.slice(2) as 'seeds' | 'steps' | 'workers'] = number;
+        break;
+      }
       case '--json':
         noValue();
         options.json = true;
@@ -173,6 +226,14 @@ Options:
   --json                print the results JSON on stdout instead of tables
   --png                 also save each chart as PNG (headless Chromium via playwright-core)
   --seed N              base seed for data and initial weights (default: 1234)
+
+Learning suite (narrow or override the preset; with --suite learn to run just these):
+  --task LIST           tasks: ${LEARN_TASKS.join(', ')}
+  --lengths LIST        sequence lengths, e.g. 256,1024 (replace each chosen task's lengths)
+  --models LIST         models: ${LEARN_MODELS.join(', ')} (the last four: transformer cores)
+  --seeds N             runs per model, task and length (quick 1, full 3)
+  --steps N             training steps per run (quick 120, full 200)
+  --workers N           training threads (default 0: one per core)
   -h, --help            show this text
 
 Progress goes to stderr; tables (or JSON) to stdout. Ctrl-C stops the run and still writes

@@ -5,6 +5,7 @@
  */
 import { formatBytes, formatDuration } from '../cli/table.js';
 import type { BenchResults } from '../results.js';
+import { summarize } from './learn-summary.js';
 import { barChart, lineChart, type Series } from './svg-chart.js';
 
 /** A chart: its file name (without `.svg`), a caption, and the SVG text. */
@@ -104,52 +105,103 @@ export function buildCharts(results: BenchResults): Chart[] {
   }
   const learn = results.learn;
   if (learn) {
+    const summary = learn.summary?.length ? learn.summary : summarize(learn.rows);
     for (const task of learn.tasks) {
-      const rows = learn.rows.filter((row) => row.task === task.name);
-      if (rows.length === 0) continue;
-      const models = [...new Set(rows.map((row) => row.model))];
+      const entries = summary.filter((entry) => entry.task === task.name && !entry.sharedWith);
+      if (entries.length === 0) continue;
+      const models = [...new Set(entries.map((entry) => entry.model))];
+      const steps = entries[0].steps;
+      const accuracy = task.metric === 'accuracy';
+      const lengths = [...task.lengths].sort((a, b) => a - b);
       const series: Series[] = models.map((model) => ({
         name: model,
-        points: rows.filter((row) => row.model === model).map((row) => [row.length, row.score]),
+        points: entries.filter((entry) => entry.model === model).map((entry) => [entry.length, entry.mean]),
       }));
       series.push({ name: 'baseline', dashed: true, color: '#7F7F7F', points: task.baselines.map((baseline) => [baseline.length, baseline.score]) });
-      const accuracy = task.metric === 'accuracy';
+      const shared = summary.find((entry) => entry.task === task.name && entry.sharedWith);
       charts.push({
         file: `learn-${task.name}`,
         section: 'learn',
-        caption: `${task.title}: ${accuracy ? 'accuracy' : 'mean squared error'} against sequence length after ${rows[0].steps} training steps; dashed: the trivial baseline.`,
+        caption: `${task.title}: ${accuracy ? 'accuracy' : 'mean squared error'} against sequence length after ${steps} training steps${learn.config.seeds > 1 ? ` (mean of ${learn.config.seeds} seeds)` : ''}; dashed: the trivial baseline.${shared ? ` ${shared.model} shares the ${shared.sharedWith} runs.` : ''}`,
         svg: lineChart({
           title: task.title,
-          subtitle: `${accuracy ? 'accuracy on the answers (higher is better)' : 'MSE (lower is better)'}, ${rows[0].steps} steps each`,
+          subtitle: `${accuracy ? 'accuracy on the answers (higher is better)' : 'MSE (lower is better)'}, ${steps} steps each`,
           xLabel: 'sequence length',
           yLabel: accuracy ? 'accuracy' : 'MSE',
           xScale: 'log',
           yScale: accuracy ? 'linear' : 'log',
-          xTicks: task.lengths.length > 1 ? [...task.lengths].sort((a, b) => a - b) : undefined,
+          xTicks: lengths.length > 1 ? lengths : undefined,
           yDomain: accuracy ? [0, 1] : undefined,
           series,
           formatY: accuracy ? (value) => `${Math.round(value * 100)}%` : undefined,
         }),
       });
+      // Time to target against length: only the results that got there (the table lists the rest).
+      const reachedSeries: Series[] = models
+        .map((model) => ({
+          name: model,
+          points: entries.filter((entry) => entry.model === model && entry.meanSecondsToTarget !== null).map((entry) => [entry.length, entry.meanSecondsToTarget ?? NaN] as [number, number]),
+        }))
+        .filter((line) => line.points.length > 0);
+      if (reachedSeries.length > 0) {
+        charts.push({
+          file: `learn-${task.name}-time-to-target`,
+          section: 'learn',
+          caption: `${task.title}: wall time of training until ${accuracy ? `${Math.round(task.target * 100)}% accuracy` : `MSE ≤ ${task.target}`} against sequence length (log-log); a model missing at a length did not reach the target within ${steps} steps.`,
+          svg: lineChart({
+            title: `${task.title}: time to target`,
+            subtitle: `target ${accuracy ? `${Math.round(task.target * 100)}%` : `MSE ≤ ${task.target}`}; missing points: not reached within ${steps} steps`,
+            xLabel: 'sequence length',
+            yLabel: 'seconds to target',
+            xScale: 'log',
+            yScale: 'log',
+            xTicks: lengths.length > 1 ? lengths : undefined,
+            series: reachedSeries,
+            formatY: (value) => formatDuration(value * 1000),
+          }),
+        });
+      }
+      // Learning curves at the longest length (seed 0).
+      const longest = lengths.at(-1);
+      const curves = learn.rows.filter((row) => row.task === task.name && row.length === longest && row.seedIndex === 0 && !row.sharedWith);
+      if (curves.length > 0) {
+        charts.push({
+          file: `learn-${task.name}-curves`,
+          section: 'learn',
+          caption: `${task.title}: training loss against step at T = ${longest} (seed 0; each point the mean over ${learn.config.lossEvery} steps).`,
+          svg: lineChart({
+            title: `${task.title}: learning curves, T = ${longest}`,
+            subtitle: `training loss (${task.metric === 'mse' ? 'MSE' : 'cross-entropy'}), batch ${learn.config.batch}`,
+            xLabel: 'training step',
+            yLabel: 'loss',
+            xScale: 'linear',
+            yScale: 'log',
+            series: curves.map((row) => ({ name: row.model, points: row.curve.map((point) => [point.step, point.loss] as [number, number]) })),
+          }),
+        });
+      }
     }
   }
   const gradients = results.gradients;
   if (gradients && gradients.rows.length > 0) {
-    for (const stage of ['init', 'trained'] as const) {
-      const rows = gradients.rows.filter((row) => row.stage === stage);
-      if (rows.length === 0) continue;
+    const groups = [...new Set(gradients.rows.map((row) => `${row.stage}:${row.length ?? gradients.length}`))];
+    for (const group of groups) {
+      const [stage, lengthText] = group.split(':');
+      const length = Number(lengthText);
+      const rows = gradients.rows.filter((row) => row.stage === stage && (row.length ?? gradients.length) === length);
+      const when = stage === 'init' ? 'at initialisation' : 'after training';
       charts.push({
-        file: `gradients-${stage}`,
+        file: `gradients-${stage}-${length}`,
         section: 'gradients',
-        caption: `‖∂loss/∂x_t‖ against the distance from the last step, ${stage === 'init' ? 'at initialisation' : 'after training'} (${gradients.task}, T = ${gradients.length}; log y).`,
+        caption: `‖∂loss/∂x_t‖ against the distance from the last step, ${when} (${gradients.task}, T = ${length}; log y; points that underflowed to 0 are left out).`,
         svg: lineChart({
-          title: `Gradient norm vs distance (${stage === 'init' ? 'at initialisation' : 'after training'})`,
-          subtitle: `${gradients.task}, T = ${gradients.length}`,
+          title: `Gradient norm vs distance (${when}, T = ${length})`,
+          subtitle: gradients.task,
           xLabel: 'distance from the last step (t_last − t)',
           yLabel: '‖∂loss/∂x_t‖',
           xScale: 'linear',
           yScale: 'log',
-          series: rows.map((row) => ({ name: row.model, points: row.norms.map((norm, distance) => [distance, norm] as [number, number]) })),
+          series: rows.map((row) => ({ name: row.model, points: row.norms.map((norm, distance) => [distance, norm] as [number, number]).filter(([, norm]) => norm > 0) })),
         }),
       });
     }

@@ -28,9 +28,9 @@ function findingsHtml(list: Finding[]): string {
   const rows = list
     .map(
       (finding) =>
-        `<tr class="${finding.agrees === false ? 'disagree' : ''}"><td>${escapeXml(finding.topic)}</td><td>${escapeXml(finding.expectation)}</td><td>${escapeXml(finding.measured)}</td><td>${
-          finding.agrees === null ? 'n/a' : finding.agrees ? 'agrees' : 'contradicts'
-        }</td><td>${escapeXml(finding.comment ?? '')}</td></tr>`,
+        `<tr class="${finding.verdict === 'contradicts' ? 'disagree' : ''}"><td>${escapeXml(finding.topic)}</td><td>${escapeXml(finding.expectation)}${
+          finding.citation ? `<br><span class="cite">${escapeXml(finding.citation)}</span>` : ''
+        }</td><td>${escapeXml(finding.measured)}</td><td>${finding.verdict}</td><td>${escapeXml(finding.comment ?? '')}</td></tr>`,
     )
     .join('\n');
   return `<section><h2>Measured vs expected</h2><p>Each row checks one claim from the literature against this run. Where they disagree, the report says so; nothing is adjusted.</p><div class="scroll"><table><thead><tr><th>topic</th><th>expectation</th><th>measured here</th><th>verdict</th><th>comment</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;

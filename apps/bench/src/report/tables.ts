@@ -3,7 +3,9 @@
  * the terminal says is exactly what was measured and saved.
  */
 import { formatBytes, formatDuration, formatNumber, formatRatio, type Table } from '../cli/table.js';
-import type { BenchResults, GradientResults, LearnResults, PeerResults, SpeedResults } from '../results.js';
+import type { BenchResults, GradientResults, LearnResults, LearnSummary, PeerResults, SpeedResults } from '../results.js';
+import { findings, type Finding } from './findings.js';
+import { summarize } from './learn-summary.js';
 
 /** Peak RSS, or "< 1 MiB" under the noise floor. */
 function peakText(bytes: number | null): string {
@@ -76,6 +78,22 @@ export function speedTables(speed: SpeedResults): Table[] {
       });
     }
   }
+  if (speed.learnSteps && speed.learnSteps.length > 0) {
+    const lengths = [...new Set(speed.learnSteps.map((row) => row.length))].sort((a, b) => a - b);
+    const models = [...new Set(speed.learnSteps.map((row) => row.model))];
+    tables.push({
+      title: `Speed and memory: training step of the learning suite's models (batch ${speed.learnSteps[0].batch}, CPU)`,
+      columns: [{ header: 'model' }, { header: 'width', align: 'right' }, ...lengths.map((length) => ({ header: `T=${length}`, align: 'right' as const }))],
+      rows: models.map((model) => {
+        const mine = speed.learnSteps!.filter((row) => row.model === model);
+        return [model, String(mine[0]?.hidden ?? ''), ...lengths.map((length) => {
+          const row = mine.find((entry) => entry.length === length);
+          return row ? formatDuration(row.medianMs) : '';
+        })];
+      }),
+      notes: ['Median wall time of one step: forward, loss, backward, gradient clipping and the Adam update, at the learning suite\'s model sizes and batch (adding problem). Steps × this ≈ a run\'s training time.'],
+    });
+  }
   const unavailable = speed.backends.filter((backend) => !backend.available);
   if (unavailable.length > 0) {
     tables.push({
@@ -87,26 +105,51 @@ export function speedTables(speed: SpeedResults): Table[] {
   return tables;
 }
 
-/** One table per task: a row per model, a column per length, and the baseline row. */
+/** A score as the table shows it: accuracy in %, MSE as a number, with the spread over seeds. */
+function scoreText(entry: LearnSummary, metric: 'accuracy' | 'mse'): string {
+  const value = metric === 'accuracy' ? `${(entry.mean * 100).toFixed(1)}%` : formatNumber(entry.mean);
+  if (entry.seeds < 2) return value;
+  return `${value} ± ${metric === 'accuracy' ? (entry.spread * 100).toFixed(1) : formatNumber(entry.spread)}`;
+}
+
+/** `conv`, `↗` (still improving) or a count such as `2/3 conv` over seeds. */
+export function convergenceText(entry: Pick<LearnSummary, 'seeds' | 'converged' | 'stillImproving'>): string {
+  if (entry.seeds === 1) return entry.converged === 1 ? 'conv' : entry.stillImproving === 1 ? '↗' : '?';
+  return `${entry.converged}/${entry.seeds} conv`;
+}
+
+/**
+ * "Time to target" for one result: the mean wall time to the target over the seeds that got
+ * there, or "not reached within N steps".
+ */
+export function timeToTargetText(entry: Pick<LearnSummary, 'seeds' | 'reached' | 'meanSecondsToTarget' | 'meanStepsToTarget' | 'steps'>): string {
+  if (entry.reached === 0 || entry.meanSecondsToTarget === null) return `not reached within ${entry.steps} steps`;
+  const partial = entry.reached < entry.seeds ? ` (${entry.reached}/${entry.seeds} seeds)` : '';
+  return `${entry.meanSecondsToTarget.toFixed(1)} s @${Math.round(entry.meanStepsToTarget ?? 0)}${partial}`;
+}
+
+/** One table per task: a row per model, a column per length (score, ✓ = beats baseline, conv/↗), and the baseline row. */
 export function learnTables(learn: LearnResults): Table[] {
+  const summary = learn.summary?.length ? learn.summary : summarize(learn.rows);
   return learn.tasks.map((task) => {
-    const rows = learn.rows.filter((row) => row.task === task.name);
-    const models = [...new Set(rows.map((row) => row.model))];
-    const higherIsBetter = task.metric === 'accuracy';
-    const format = (value: number): string => (higherIsBetter ? `${(value * 100).toFixed(1)}%` : formatNumber(value));
+    const entries = summary.filter((entry) => entry.task === task.name);
+    const models = [...new Set(entries.map((entry) => entry.model))];
+    const metric = task.metric;
     const body = models.map((model) => {
-      const mine = rows.filter((row) => row.model === model);
-      const seconds = mine.reduce((total, row) => total + row.seconds, 0);
+      const mine = entries.filter((entry) => entry.model === model);
+      const seconds = mine.filter((entry) => !entry.sharedWith).reduce((total, entry) => total + entry.meanSeconds * entry.seeds, 0);
+      const shared = mine.every((entry) => entry.sharedWith) ? mine[0]?.sharedWith : undefined;
+      const row = learn.rows.find((entry) => entry.task === task.name && entry.model === model);
       return [
-        model,
-        String(mine[0]?.parameters ?? '—'),
+        shared ? `${model} ≡` : model,
+        row ? `${row.parameters} (h ${row.hidden})` : '—',
         ...task.lengths.map((length) => {
-          const row = mine.find((entry) => entry.length === length);
-          if (!row) return '';
-          return `${format(row.score)}${row.beatsBaseline ? ' ✓' : ''} (${row.seconds.toFixed(1)} s)`;
+          const entry = mine.find((item) => item.length === length);
+          if (!entry) return '';
+          return `${scoreText(entry, metric)}${entry.beatsBaseline ? ' ✓' : ''} ${convergenceText(entry)}${entry.sharedWith && !shared ? ' ≡' : ''}`;
         }),
         String(mine[0]?.steps ?? '—'),
-        `${seconds.toFixed(1)} s`,
+        shared ? `(= ${shared})` : `${seconds.toFixed(1)} s`,
       ];
     });
     body.push([
@@ -114,13 +157,14 @@ export function learnTables(learn: LearnResults): Table[] {
       '0',
       ...task.lengths.map((length) => {
         const baseline = task.baselines.find((entry) => entry.length === length);
-        return baseline ? format(baseline.score) : '';
+        return baseline ? (metric === 'accuracy' ? `${(baseline.score * 100).toFixed(1)}%` : formatNumber(baseline.score)) : '';
       }),
       '—',
       '—',
     ]);
+    const seeds = learn.config.seeds;
     return {
-      title: `Learning: ${task.title}, ${higherIsBetter ? 'accuracy on the answers (higher is better)' : 'MSE (lower is better)'}`,
+      title: `Learning: ${task.title}, ${metric === 'accuracy' ? 'accuracy on the answers (higher is better)' : 'MSE (lower is better)'}`,
       columns: [
         { header: 'model' },
         { header: 'params', align: 'right' },
@@ -130,23 +174,69 @@ export function learnTables(learn: LearnResults): Table[] {
       ],
       rows: body,
       notes: [
-        `Baseline: ${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences. ✓ = beats it by a clear margin. In brackets: training time of that result.`,
-        `Source: ${task.source}.`,
+        `${seeds > 1 ? `Mean ± standard deviation over ${seeds} seeds. ` : 'One seed (--full runs 3). '}✓ = beats the baseline (${task.baselines[0]?.name ?? '—'}, computed on the same evaluation sequences) by a clear margin.`,
+        `conv = converged (loss fell < 1% over the last fifth of training); ↗ = still improving at the step budget: more steps would likely change this result.${seeds > 1 ? ' With seeds: how many converged.' : ''}`,
+        ...(body.some((row) => row.some((cell) => cell.endsWith('≡'))) ? ['≡ = not trained separately: the dense core runs the same fused kernel as memory-efficient attention when no weights are needed, from the same initial weights, so it shares those runs.'] : []),
+        `Params: without the input weights ${'(which grow with the vocabulary)'}; h = hidden size or model width. Source: ${task.source}.`,
       ],
     };
   });
 }
 
-/** Gradient norms at a few distances, at initialisation and after training. */
+/** Time to the task's target per model and length: the practical comparison. */
+export function timeToTargetTable(learn: LearnResults): Table {
+  const summary = learn.summary?.length ? learn.summary : summarize(learn.rows);
+  const rows: string[][] = [];
+  for (const task of learn.tasks) {
+    const entries = summary.filter((entry) => entry.task === task.name);
+    for (const model of [...new Set(entries.map((entry) => entry.model))]) {
+      const mine = entries.filter((entry) => entry.model === model);
+      rows.push([
+        task.name,
+        `${task.metric === 'accuracy' ? '≥' : '≤'} ${task.metric === 'accuracy' ? `${Math.round(task.target * 100)}%` : task.target}`,
+        model,
+        ...learnLengths(learn).map((length) => {
+          const entry = mine.find((item) => item.length === length);
+          return entry ? `${timeToTargetText(entry)}${entry.sharedWith ? ' ≡' : ''}` : '';
+        }),
+      ]);
+    }
+  }
+  return {
+    title: 'Learning: time to target (wall time of training until the target score, per model and length)',
+    columns: [{ header: 'task' }, { header: 'target' }, { header: 'model' }, ...learnLengths(learn).map((length) => ({ header: `T=${length}`, align: 'right' as const }))],
+    rows,
+    notes: [
+      'Seconds of training until the mean score on one curve window of training batches first met the target (@ the step); mean over the seeds that reached it. Training batches are fresh samples, so this estimates held-out performance.',
+      `Wall times come from ${learn.workers} training thread${learn.workers === 1 ? '' : 's'} running side by side, on a machine shared with other work: compare within a run.`,
+    ],
+  };
+}
+
+/** Every length the learning suite trained, ascending. */
+function learnLengths(learn: LearnResults): number[] {
+  return [...new Set(learn.tasks.flatMap((task) => task.lengths))].sort((a, b) => a - b);
+}
+
+/** The measured-vs-expected checks as a table (also in the HTML report). */
+export function findingsTable(list: Finding[]): Table {
+  return {
+    title: 'Measured vs expected: claims from the literature checked against this run',
+    columns: [{ header: 'topic' }, { header: 'expectation' }, { header: 'measured here' }, { header: 'verdict' }, { header: 'source' }],
+    rows: list.map((entry) => [entry.topic, entry.expectation, entry.measured, entry.comment ? `${entry.verdict}: ${entry.comment}` : entry.verdict, entry.citation ?? '']),
+  };
+}
+
+/** Gradient norms at a few distances, at initialisation (each length) and after training. */
 export function gradientTable(gradients: GradientResults): Table {
   const maxDistance = Math.max(...gradients.rows.map((row) => row.norms.length - 1), 0);
-  const distances = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512].filter((distance) => distance <= maxDistance);
-  if (!distances.includes(maxDistance)) distances.push(maxDistance);
+  const distances = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1023].filter((distance) => distance <= maxDistance);
   return {
-    title: `Gradient flow: ‖∂loss(last step)/∂x_t‖ by distance from the last step (${gradients.task}, T = ${gradients.length})`,
+    title: `Gradient flow: ‖∂loss(last step)/∂x_t‖ by distance from the last step (${gradients.task})`,
     columns: [
       { header: 'model' },
       { header: 'stage' },
+      { header: 'T', align: 'right' },
       ...distances.map((distance) => ({ header: `d=${distance}`, align: 'right' as const })),
       { header: `far/near`, align: 'right' },
     ],
@@ -156,7 +246,8 @@ export function gradientTable(gradients: GradientResults): Table {
       return [
         row.model,
         row.stage === 'init' ? 'init' : `trained (${row.steps} steps)`,
-        ...distances.map((distance) => formatNumber(row.norms[distance], 2)),
+        String(row.length ?? gradients.length),
+        ...distances.map((distance) => (distance < row.norms.length ? formatNumber(row.norms[distance], 2) : '')),
         near > 0 ? formatNumber(far / near, 2) : '—',
       ];
     }),
@@ -224,8 +315,12 @@ export function peerTables(peers: PeerResults): Table[] {
 export function allTables(results: BenchResults): Table[] {
   return [
     ...(results.speed ? speedTables(results.speed) : []),
-    ...(results.learn ? learnTables(results.learn) : []),
+    ...(results.learn ? [...learnTables(results.learn), timeToTargetTable(results.learn)] : []),
     ...(results.gradients && results.gradients.rows.length > 0 ? [gradientTable(results.gradients)] : []),
     ...(results.peers ? peerTables(results.peers) : []),
+    ...(() => {
+      const list = findings(results);
+      return list.length > 0 ? [findingsTable(list)] : [];
+    })(),
   ];
 }

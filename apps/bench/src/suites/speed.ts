@@ -11,6 +11,7 @@ import { measure } from '../harness/timing.js';
 import { SPEED_MODEL_NAMES, buildSpeedModel, speedLoss, type SpeedModel, type SpeedModelName } from '../models/speed-models.js';
 import type { SpeedFit, SpeedResults, SpeedRow } from '../results.js';
 import { deriveSeed, yieldToEventLoop, type SuiteContext } from '../run/context.js';
+import { timeLearnSteps } from './learn-steps.js';
 
 type Mode = 'forward' | 'train';
 
@@ -130,6 +131,16 @@ export async function runSpeedSuite(context: SuiteContext): Promise<void> {
       await opened.release();
     }
     progress.done();
+  }
+  if (config.learnStepLengths.length > 0 && context.config.learn.models.length > 0) {
+    results.learnSteps = [];
+    results.notes.push(
+      `Learning-suite steps: one full training step (forward, loss, backward, gradient clipping, Adam) of each learning-suite model at its own sizes and batch ${context.config.learn.batch} on the adding problem, CPU backend; median of a few steps.`,
+    );
+    await timeLearnSteps(context, context.config, (row) => {
+      results.learnSteps!.push(row);
+      context.publish('speed', results);
+    });
   }
   context.publish('speed', results);
 }

@@ -8,7 +8,9 @@
  * Unlike Zoology, where a key and its value are two tokens (so attention needs two layers), a
  * pair here is one token (the key's one-hot plus the value's one-hot), which a single attention
  * layer can look up; a query token is the key's one-hot plus a query flag. Length T holds
- * T − Q pairs and Q queries; keys within a sequence are distinct.
+ * T − Q pairs and Q queries by default; with `pairsPerLength` (Zoology's sweeps keep the pairs
+ * a fixed fraction of T, e.g. T/8) it holds ⌊T · pairsPerLength⌋ pairs, then blank positions,
+ * then the Q queries at the end. Keys within a sequence are distinct.
  */
 import type { Generator } from '@heed/tensor';
 import { memorylessClassifier } from './baselines.js';
@@ -22,6 +24,14 @@ export interface AssociativeRecallOptions {
   values?: number;
   /** Queries per sequence (Q). */
   queries?: number;
+  /** Pairs as a fraction of the length (default: every position before the queries). */
+  pairsPerLength?: number;
+}
+
+/** The number of key–value pairs a sequence of `length` holds under `options`. */
+export function recallPairs(length: number, options: Pick<AssociativeRecallOptions, 'queries' | 'pairsPerLength'> = {}): number {
+  const queries = options.queries ?? 4;
+  return options.pairsPerLength === undefined ? length - queries : Math.max(queries, Math.min(length - queries, Math.floor(length * options.pairsPerLength)));
 }
 
 /**
@@ -31,6 +41,7 @@ export interface AssociativeRecallOptions {
  * ```ts
  * const task = associativeRecallTask({ keys: 64, values: 8, queries: 4 });
  * const batch = task.generate(32, 36, new Generator(1)); // 32 pairs then 4 queries
+ * associativeRecallTask({ keys: 64, pairsPerLength: 1 / 8 }).generate(32, 256, new Generator(1)); // 32 pairs, blanks, 4 queries
  * ```
  */
 export function associativeRecallTask(options: AssociativeRecallOptions = {}): Task {
@@ -40,7 +51,7 @@ export function associativeRecallTask(options: AssociativeRecallOptions = {}): T
   const queryFlag = keys + values;
   const task: Task = {
     name: 'recall',
-    title: `Multi-query associative recall (${queries} queries, ${values} values)`,
+    title: `Multi-query associative recall (${options.pairsPerLength ? `T/${Math.round(1 / options.pairsPerLength)} pairs, ` : ''}${queries} queries, ${values} values)`,
     source: 'Ba et al. 2016 (NeurIPS); Arora et al. 2023 "Zoology" (arXiv:2312.04927)',
     kind: 'classification',
     features: keys + values + 1,
@@ -49,7 +60,7 @@ export function associativeRecallTask(options: AssociativeRecallOptions = {}): T
     minLength: 2 * queries,
     generate(batchSize: number, length: number, generator: Generator): TaskBatch {
       checkLength(task, length);
-      const pairs = length - queries;
+      const pairs = recallPairs(length, options);
       if (pairs > keys) throw new RangeError(`recall: ${pairs} pairs need at least ${pairs} keys, the vocabulary has ${keys}`);
       const batch = emptyBatch('classification', batchSize, length, task.features, queries);
       for (let b = 0; b < batchSize; b++) {
@@ -60,9 +71,10 @@ export function associativeRecallTask(options: AssociativeRecallOptions = {}): T
           setFeature(batch, b, t, keys + valueOf[t], 1);
         });
         const asked = sampleDistinct(pairs, queries, generator);
+        const first = length - queries;
         asked.forEach((pair, q) => {
-          setFeature(batch, b, pairs + q, listed[pair], 1);
-          setFeature(batch, b, pairs + q, queryFlag, 1);
+          setFeature(batch, b, first + q, listed[pair], 1);
+          setFeature(batch, b, first + q, queryFlag, 1);
           batch.targets[b * queries + q] = valueOf[pair];
         });
       }

@@ -7,7 +7,9 @@
 import type { Generator } from '@heed/tensor';
 
 /** The tasks of the learning suite. */
-export type TaskName = 'copy' | 'adding' | 'recall' | 'selective';
+export type TaskName = 'copy' | 'adding' | 'recall' | 'selective' | 'listops';
+/** Every task name, in report order. */
+export const TASK_NAMES: readonly TaskName[] = ['copy', 'adding', 'recall', 'selective', 'listops'];
 
 /** One generated batch. `inputs` is row-major `[batch, length, features]`. */
 export interface TaskBatch {

@@ -7,6 +7,7 @@ import { Adam, Generator, clipGradNorm, crossEntropy, mseLoss, noGrad, tensor, t
 import type { SequenceModel } from '../models/sequence-models.js';
 import { accuracy, meanSquaredError } from '../tasks/baselines.js';
 import type { Task, TaskBatch } from '../tasks/task.js';
+import { convergence, timeToTarget, type Convergence, type CurvePoint, type Target } from './convergence.js';
 
 /** How to train. */
 export interface TrainOptions {
@@ -18,6 +19,8 @@ export interface TrainOptions {
   lossEvery: number;
   /** Seed of the training data stream. */
   dataSeed: number;
+  /** The score whose first crossing is timed (see {@link timeToTarget}). */
+  target?: Target;
   /** Called after each step (progress). */
   onStep?: (step: number, loss: number | null) => void;
 }
@@ -27,7 +30,28 @@ export interface TrainResult {
   steps: number;
   seconds: number;
   finalLoss: number;
-  lossCurve: { step: number; loss: number }[];
+  /** Loss and training-batch score every `lossEvery` steps, with the wall time. */
+  curve: CurvePoint[];
+  convergence: Convergence;
+  /** When the window score first met `target` (null: not within the budget, or no target). */
+  reached: { step: number; seconds: number } | null;
+}
+
+/** The score of outputs `[B, A, C]` against a batch's targets: accuracy (argmax) or MSE. */
+export function batchScore(task: Task, outputs: Float32Array, batch: TaskBatch): number {
+  const rows = batch.batch * batch.answers;
+  if (task.kind === 'regression') {
+    let total = 0;
+    for (let row = 0; row < rows; row++) total += (outputs[row] - batch.targets[row]) ** 2;
+    return total / rows;
+  }
+  let correct = 0;
+  for (let row = 0; row < rows; row++) {
+    let best = 0;
+    for (let c = 1; c < task.classes; c++) if (outputs[row * task.classes + c] > outputs[row * task.classes + best]) best = c;
+    if (best === batch.targets[row]) correct++;
+  }
+  return correct / rows;
 }
 
 /** A batch's inputs as a `[B, T, F]` tensor. */
@@ -57,38 +81,50 @@ export function learningRateAt(step: number, steps: number, peak: number): numbe
  *
  * @example
  * ```ts
- * const result = train(model, addingProblemTask(), 32, { steps: 200, batch: 32, learningRate: 1e-2, gradientClip: 1, lossEvery: 10, dataSeed: 7 });
+ * const result = train(model, addingProblemTask(), 32, { steps: 200, batch: 32, learningRate: 1e-2, gradientClip: 1, lossEvery: 10, dataSeed: 7, target: { metric: 'mse', value: 0.05 } });
+ * result.convergence.status; // 'converged' or 'still-improving'
  * ```
  */
 export function train(model: SequenceModel, task: Task, length: number, options: TrainOptions): TrainResult {
   const generator = new Generator(options.dataSeed);
   const parameters = model.module.parameters();
   const optimizer = new Adam(parameters, { lr: options.learningRate });
-  const lossCurve: { step: number; loss: number }[] = [];
+  const curve: CurvePoint[] = [];
   model.module.train();
   const started = performance.now();
   let finalLoss = NaN;
-  let recent: number[] = [];
+  let losses: number[] = [];
+  let scores: number[] = [];
   for (let step = 0; step < options.steps; step++) {
     const batch = task.generate(options.batch, length, generator);
-    const loss = taskLoss(task, model.forward(inputsOf(batch), batch.answers), batch);
+    const outputs = model.forward(inputsOf(batch), batch.answers);
+    const loss = taskLoss(task, outputs, batch);
     optimizer.lr = learningRateAt(step, options.steps, options.learningRate);
     optimizer.zeroGrad();
     loss.backward();
     if (options.gradientClip > 0) clipGradNorm(parameters, options.gradientClip);
     optimizer.step();
     const value = loss.item();
-    recent.push(value);
+    losses.push(value);
+    scores.push(batchScore(task, outputs.dataSync() as Float32Array, batch));
     if ((step + 1) % options.lossEvery === 0 || step === options.steps - 1) {
-      const average = recent.reduce((total, item) => total + item, 0) / recent.length;
-      lossCurve.push({ step: step + 1, loss: average });
-      finalLoss = average;
-      recent = [];
+      const average = (list: number[]): number => list.reduce((total, item) => total + item, 0) / list.length;
+      curve.push({ step: step + 1, loss: average(losses), score: average(scores), seconds: (performance.now() - started) / 1000 });
+      finalLoss = average(losses);
+      losses = [];
+      scores = [];
     }
     options.onStep?.(step + 1, value);
   }
   model.module.eval();
-  return { steps: options.steps, seconds: (performance.now() - started) / 1000, finalLoss, lossCurve };
+  return {
+    steps: options.steps,
+    seconds: (performance.now() - started) / 1000,
+    finalLoss,
+    curve,
+    convergence: convergence(curve, options.steps),
+    reached: options.target ? timeToTarget(curve, options.target) : null,
+  };
 }
 
 /** The model's score on `evaluation` (accuracy or MSE, as the task's metric), in chunks of `chunk` sequences. */

@@ -7,6 +7,7 @@ import AlignmentMatrix from './components/AlignmentMatrix.vue';
 import BackendSwitch from './components/BackendSwitch.vue';
 import BenchReport from './components/BenchReport.vue';
 import GradientFlow from './components/GradientFlow.vue';
+import TinyLanguageModel from './components/TinyLanguageModel.vue';
 
 /** heed's docs theme: VitePress's default theme plus the live demos, usable in any page. */
 const theme: Theme = {
@@ -17,6 +18,7 @@ const theme: Theme = {
     app.component('BackendSwitch', BackendSwitch);
     app.component('BenchReport', BenchReport);
     app.component('GradientFlow', GradientFlow);
+    app.component('TinyLanguageModel', TinyLanguageModel);
   },
 };
 

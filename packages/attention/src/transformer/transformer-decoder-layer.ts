@@ -1,9 +1,10 @@
-import { LayerNorm, Linear, Module, ShapeError, dropout, type Tensor } from '@heed/tensor';
+import { LayerNorm, Linear, Module, ShapeError, type Tensor } from '@heed/tensor';
 import type { KeyValueCache } from '../key-value-cache.js';
 import type { AttentionMask } from '../masks.js';
 import { MultiHeadAttention } from '../multi-head-attention.js';
 import {
-  activate,
+  feedForwardBlock,
+  layerDropout,
   resolveTransformerLayerOptions,
   type ResolvedTransformerLayerOptions,
   type TransformerLayerOptions,
@@ -113,15 +114,11 @@ export class TransformerDecoderLayer extends Module {
     if (this.config.normFirst) {
       x = x.add(this.#selfAttentionBlock(this.norm1.forward(x), options));
       x = x.add(this.#crossAttentionBlock(this.norm2.forward(x), memory, options));
-      return x.add(this.#feedForwardBlock(this.norm3.forward(x)));
+      return x.add(feedForwardBlock(this, this.norm3.forward(x)));
     }
     x = this.norm1.forward(x.add(this.#selfAttentionBlock(x, options)));
     x = this.norm2.forward(x.add(this.#crossAttentionBlock(x, memory, options)));
-    return this.norm3.forward(x.add(this.#feedForwardBlock(x)));
-  }
-
-  #dropout(x: Tensor): Tensor {
-    return dropout(x, this.config.dropout, this.training, this.config.generator);
+    return this.norm3.forward(x.add(feedForwardBlock(this, x)));
   }
 
   #selfAttentionBlock(x: Tensor, options: TransformerDecoderLayerCallOptions): Tensor {
@@ -132,7 +129,7 @@ export class TransformerDecoderLayer extends Module {
       needWeights: false,
       cache: options.caches?.self ?? null,
     });
-    return this.#dropout(output);
+    return layerDropout(this, output);
   }
 
   #crossAttentionBlock(x: Tensor, memory: Tensor, options: TransformerDecoderLayerCallOptions): Tensor {
@@ -143,10 +140,6 @@ export class TransformerDecoderLayer extends Module {
       needWeights: false,
       cache: options.caches?.cross ?? null,
     });
-    return this.#dropout(output);
-  }
-
-  #feedForwardBlock(x: Tensor): Tensor {
-    return this.#dropout(this.linear2.forward(this.#dropout(activate(this.config.activation, this.linear1.forward(x)))));
+    return layerDropout(this, output);
   }
 }

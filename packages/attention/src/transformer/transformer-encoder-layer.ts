@@ -1,9 +1,10 @@
-import { LayerNorm, Linear, Module, ShapeError, dropout, type Tensor } from '@heed/tensor';
+import { LayerNorm, Linear, Module, ShapeError, type Tensor } from '@heed/tensor';
 import type { KeyValueCache } from '../key-value-cache.js';
 import type { AttentionMask } from '../masks.js';
 import { MultiHeadAttention } from '../multi-head-attention.js';
 import {
-  activate,
+  feedForwardBlock,
+  layerDropout,
   resolveTransformerLayerOptions,
   type ResolvedTransformerLayerOptions,
   type TransformerLayerOptions,
@@ -99,14 +100,10 @@ export class TransformerEncoderLayer extends Module {
     let x = src;
     if (this.config.normFirst) {
       x = x.add(this.#selfAttentionBlock(this.norm1.forward(x), options));
-      return x.add(this.#feedForwardBlock(this.norm2.forward(x)));
+      return x.add(feedForwardBlock(this, this.norm2.forward(x)));
     }
     x = this.norm1.forward(x.add(this.#selfAttentionBlock(x, options)));
-    return this.norm2.forward(x.add(this.#feedForwardBlock(x)));
-  }
-
-  #dropout(x: Tensor): Tensor {
-    return dropout(x, this.config.dropout, this.training, this.config.generator);
+    return this.norm2.forward(x.add(feedForwardBlock(this, x)));
   }
 
   #selfAttentionBlock(x: Tensor, options: TransformerEncoderLayerCallOptions): Tensor {
@@ -117,10 +114,6 @@ export class TransformerEncoderLayer extends Module {
       needWeights: false,
       cache: options.cache ?? null,
     });
-    return this.#dropout(output);
-  }
-
-  #feedForwardBlock(x: Tensor): Tensor {
-    return this.#dropout(this.linear2.forward(this.#dropout(activate(this.config.activation, this.linear1.forward(x)))));
+    return layerDropout(this, output);
   }
 }

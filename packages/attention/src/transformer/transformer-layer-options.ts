@@ -4,7 +4,7 @@
  *
  * Legend: `B` batch, `L` target (query) length, `S` source (key) length, `E` = `dModel`.
  */
-import { ValueError, gelu, relu, type Generator, type Tensor } from '@heed/tensor';
+import { ValueError, dropout, gelu, relu, type Generator, type Linear, type Tensor } from '@heed/tensor';
 import { resolveAttentionCore, type AttentionCore } from '../attention-core.js';
 
 /** A feed-forward activation: PyTorch's `'relu'` or `'gelu'` (exact, erf form), or any function. */
@@ -115,4 +115,36 @@ export function activate(activation: TransformerActivation, x: Tensor): Tensor {
   if (activation === 'relu') return relu(x);
   if (activation === 'gelu') return gelu(x);
   return activation(x);
+}
+
+/** What the feed-forward block reads from a layer. */
+export interface FeedForwardLayer {
+  readonly linear1: Linear;
+  readonly linear2: Linear;
+  readonly config: ResolvedTransformerLayerOptions;
+  readonly training: boolean;
+}
+
+/**
+ * The residual-branch dropout of a Transformer layer (`dropout1`, `dropout2`, … in PyTorch).
+ *
+ * @example
+ * ```ts
+ * layerDropout(layer, attended); // identity in eval mode
+ * ```
+ */
+export function layerDropout(layer: FeedForwardLayer, x: Tensor): Tensor {
+  return dropout(x, layer.config.dropout, layer.training, layer.config.generator);
+}
+
+/**
+ * A Transformer layer's feed-forward block: `dropout(linear2(dropout(σ(linear1(x)))))`.
+ *
+ * @example
+ * ```ts
+ * feedForwardBlock(layer, x); // x [B, L, E] → [B, L, E]
+ * ```
+ */
+export function feedForwardBlock(layer: FeedForwardLayer, x: Tensor): Tensor {
+  return layerDropout(layer, layer.linear2.forward(layerDropout(layer, activate(layer.config.activation, layer.linear1.forward(x)))));
 }

@@ -3,7 +3,7 @@
 // backend is compared with, so they are checked against plain arithmetic here.
 import { describe, expect, it } from 'vitest';
 import { withBackend } from '../backend-registry.js';
-import { add, div, maximum, mul, sub } from '../ops/elementwise.js';
+import { add, div, maximum, mul, sub, where } from '../ops/elementwise.js';
 import { Generator, randn } from '../random.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
@@ -90,6 +90,62 @@ describe('binary kernels on the plain JS backend', () => {
         [40, 100],
         [60, 120],
       ]);
+    });
+  });
+
+  it('rank-3 broadcasts and transposed views ([B, T, 1] against [B, T, E], permuted operands) match the definition', () => {
+    withBackend(reference, () => {
+      const generator = new Generator(3);
+      const [B, T, E] = [3, 4, 5];
+      const dense = randn([B, T, E], { generator });
+      const column = randn([B, T, 1], { generator }).add(3);
+      const middle = randn([B, 1, E], { generator }).add(3);
+      const transposed = randn([B, E, T], { generator }).add(3).transpose(1, 2);
+      const d = dense.toArray() as number[][][];
+      const c = column.toArray() as number[][][];
+      const m = middle.toArray() as number[][][];
+      const t = transposed.toArray() as number[][][];
+      for (const [name, op, f] of ops) {
+        const cases: [string, Tensor, Tensor, (b: number, i: number, e: number) => [number, number]][] = [
+          ['dense ∘ column', dense, column, (b, i, e) => [d[b][i][e], c[b][i][0]]],
+          ['column ∘ dense', column, dense, (b, i, e) => [c[b][i][0], d[b][i][e]]],
+          ['dense ∘ middle', dense, middle, (b, i, e) => [d[b][i][e], m[b][0][e]]],
+          ['transposed ∘ column', transposed, column, (b, i, e) => [t[b][i][e], c[b][i][0]]],
+          ['dense ∘ transposed', dense, transposed, (b, i, e) => [d[b][i][e], t[b][i][e]]],
+        ];
+        for (const [label, x, y, pick] of cases) {
+          const got = op(x, y).dataSync();
+          for (let b = 0; b < B; b++) {
+            for (let i = 0; i < T; i++) {
+              for (let e = 0; e < E; e++) expect(got[(b * T + i) * E + e], `${name} ${label} [${b}, ${i}, ${e}]`).toBe(Math.fround(f(...pick(b, i, e))));
+            }
+          }
+        }
+      }
+    });
+  });
+
+  it('where: dense, single-value and broadcast operands match the definition', () => {
+    withBackend(reference, () => {
+      const generator = new Generator(9);
+      const [R, C] = [4, 6];
+      const condition = randn([R, C], { generator }).gt(0);
+      const columnCondition = randn([R, 1], { generator }).gt(0);
+      const dense = randn([R, C], { generator });
+      const other = randn([R, C], { generator });
+      const scalar = tensor(7);
+      const cases: [string, Tensor, Tensor, Tensor][] = [
+        ['dense', condition, dense, other],
+        ['scalar branch', condition, dense, scalar],
+        ['scalar first branch', condition, scalar, other],
+        ['broadcast condition', columnCondition, dense, other],
+        ['transposed branch', condition, dense, randn([C, R], { generator }).transpose(0, 1)],
+      ];
+      for (const [label, c, x, y] of cases) {
+        const got = where(c, x, y).toArray() as number[][];
+        const [cv, xv, yv] = [c, x, y].map((t) => t.expand([R, C]).toArray() as number[][]);
+        for (let r = 0; r < R; r++) for (let k = 0; k < C; k++) expect(got[r][k], `${label} [${r}, ${k}]`).toBe(cv[r][k] ? xv[r][k] : yv[r][k]);
+      }
     });
   });
 });

@@ -146,10 +146,63 @@ export function binaryKernel(op: BinaryOp, a: View<DataArray>, b: View<DataArray
     }
     return out;
   }
-  const aOffsets = elementOffsets(shape, a.strides, a.offset);
-  const bOffsets = elementOffsets(shape, b.strides, b.offset);
-  for (let i = 0; i < size; i++) out[i] = f(aData[aOffsets[i]], bData[bOffsets[i]]);
+  stridedBinary(op, f, out, a, b, shape);
   return out;
+}
+
+/**
+ * The general broadcast case without per-element offset tables: axes that both operands walk
+ * contiguously are merged, then the innermost axis runs as a plain loop with each operand's own
+ * stride (0 for a broadcast axis, as `[B, T, 1]` against `[B, T, E]` in layer-norm gradients).
+ */
+function stridedBinary(op: BinaryOp, f: (a: number, b: number) => number, out: DataArray, a: View<DataArray>, b: View<DataArray>, shape: Shape): void {
+  const dims: number[] = [];
+  const aStrides: number[] = [];
+  const bStrides: number[] = [];
+  for (let axis = 0; axis < shape.length; axis++) {
+    if (shape[axis] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && aStrides[last] === a.strides[axis] * shape[axis] && bStrides[last] === b.strides[axis] * shape[axis]) {
+      dims[last] *= shape[axis];
+      aStrides[last] = a.strides[axis];
+      bStrides[last] = b.strides[axis];
+    } else {
+      dims.push(shape[axis]);
+      aStrides.push(a.strides[axis]);
+      bStrides.push(b.strides[axis]);
+    }
+  }
+  const size = out.length;
+  if (size === 0) return;
+  if (dims.length === 0) {
+    out[0] = f(a.handle[a.offset], b.handle[b.offset]);
+    return;
+  }
+  const rank = dims.length;
+  const inner = dims[rank - 1];
+  const aInner = aStrides[rank - 1];
+  const bInner = bStrides[rank - 1];
+  const aData = a.handle;
+  const bData = b.handle;
+  const counter = new Array<number>(rank).fill(0);
+  let aBase = a.offset;
+  let bBase = b.offset;
+  for (let start = 0; start < size; start += inner) {
+    if (op === 'add') for (let j = 0, x = aBase, y = bBase; j < inner; j++, x += aInner, y += bInner) out[start + j] = aData[x] + bData[y];
+    else if (op === 'mul') for (let j = 0, x = aBase, y = bBase; j < inner; j++, x += aInner, y += bInner) out[start + j] = aData[x] * bData[y];
+    else if (op === 'sub') for (let j = 0, x = aBase, y = bBase; j < inner; j++, x += aInner, y += bInner) out[start + j] = aData[x] - bData[y];
+    else if (op === 'div') for (let j = 0, x = aBase, y = bBase; j < inner; j++, x += aInner, y += bInner) out[start + j] = aData[x] / bData[y];
+    else for (let j = 0, x = aBase, y = bBase; j < inner; j++, x += aInner, y += bInner) out[start + j] = f(aData[x], bData[y]);
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      counter[axis]++;
+      aBase += aStrides[axis];
+      bBase += bStrides[axis];
+      if (counter[axis] < dims[axis]) break;
+      aBase -= aStrides[axis] * dims[axis];
+      bBase -= bStrides[axis] * dims[axis];
+      counter[axis] = 0;
+    }
+  }
 }
 
 /** `condition ? a : b` over three views broadcast to `shape`. */
@@ -161,6 +214,14 @@ export function whereKernel(
 ): DataArray {
   const size = sizeOf(shape);
   const out = allocate(a.dtype === 'float32' || b.dtype === 'float32' ? 'float32' : a.dtype, size);
+  // Fast path: each operand dense or a single broadcast value (masks, relu-like gradients).
+  const step = (view: View<DataArray>): number => (isContiguous(view.shape, view.strides) ? 1 : view.strides.every((stride) => stride === 0) ? 0 : -1);
+  const [cStep, aStep, bStep] = [step(condition), step(a), step(b)];
+  if (cStep >= 0 && aStep >= 0 && bStep >= 0) {
+    const [cData, aData, bData] = [condition.handle, a.handle, b.handle];
+    for (let i = 0, ci = condition.offset, ai = a.offset, bi = b.offset; i < size; i++, ci += cStep, ai += aStep, bi += bStep) out[i] = cData[ci] ? aData[ai] : bData[bi];
+    return out;
+  }
   const c = elementOffsets(shape, condition.strides, condition.offset);
   const ao = elementOffsets(shape, a.strides, a.offset);
   const bo = elementOffsets(shape, b.strides, b.offset);

@@ -46,6 +46,15 @@ const en = {
   mode: 'Mode',
   time: 'Time',
   result: 'Result',
+  languageModel: 'A tiny character-level Transformer language model, trained in this page',
+  trainingText: 'Training text (edit it, then train again)',
+  prompt: 'Prompt',
+  sample: 'Sample',
+  sampleAgain: 'Sample again',
+  topK: 'top-k',
+  sampleSummary: (ms: string) => `sampled one character at a time with the key/value cache, ${ms} ms per character`,
+  cacheCheck: (difference: string) => `cached logits vs. a full re-computation: max |Δ| = ${difference}`,
+  parameters: 'parameters',
 };
 
 export type Labels = typeof en;
@@ -91,6 +100,15 @@ const zh: Labels = {
   mode: '模式',
   time: '耗时',
   result: '结果',
+  languageModel: '一个在本页中训练的微型字符级 Transformer 语言模型',
+  trainingText: '训练文本（可编辑，然后重新训练）',
+  prompt: '提示',
+  sample: '采样',
+  sampleAgain: '重新采样',
+  topK: 'top-k',
+  sampleSummary: (ms: string) => `借助键/值缓存逐字符采样，每个字符 ${ms} 毫秒`,
+  cacheCheck: (difference: string) => `缓存的 logits 与完整重算相比：最大 |Δ| = ${difference}`,
+  parameters: '个参数',
 };
 
 /** The demo labels for the current page's language. */

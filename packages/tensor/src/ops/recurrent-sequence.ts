@@ -331,7 +331,7 @@ export function lstmSequence(projected: Tensor, weightHh: Tensor, options: LstmS
 /**
  * One direction of one GRU layer over whole sequences (PyTorch's `nn.GRU` cell: r, z = σ(·),
  * n = tanh(x_n + r ∘ (W_hn h + b_hn)), h' = (1 − z) ∘ n + z ∘ h), from `projected` = x·W_ihᵀ + b_ih;
- * `biasHh` must be b_hh alone. Fused `gruSequence` / `gruSequenceBackward` kernels, else composed.
+ * `biasHh` must be b_hh alone. Fused `gruSequence` / `gruSequenceBackward` kernels (WebAssembly SIMD on the CPU backend), else composed.
  *
  * @param projected - `[B, T, 3H]` (`[T, B, 3H]` with `batchFirst: false`).
  * @param weightHh - `[3H, H]`.

@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DataArray, View } from '../backend.js';
+import { gruSequenceKernel } from '../cpu/gru.js';
 import { lstmSequenceKernel } from '../cpu/lstm.js';
-import { lstmSequenceBackwardKernel } from '../cpu/recurrent-backward.js';
+import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel } from '../cpu/recurrent-backward.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';
-import { wasmLstmSequenceBackward } from './wasm-recurrent-backward.js';
+import { wasmGruSequenceBackward, wasmLstmSequenceBackward } from './wasm-recurrent-backward.js';
 
 const features = wasmFeatures();
 const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
@@ -94,4 +95,53 @@ describe.skipIf(!features.simd)('wasm LSTM backward through time', () => {
       expect(compareArrays(got.gradProjected, lstmSequenceBackwardKernel(args).gradProjected, { abs: 2e-5, rel: 1e-4 }).ok).toBe(true);
     }
   });
+});
+
+/** A GRU forward on the JS reference sweep and its backward's arguments. */
+function gruProblem(steps: number, batch: number, size: number, options: { reverse: boolean; batchFirst: boolean; lengths: boolean; seeds: boolean }) {
+  const width = 3 * size;
+  const rows = steps * batch;
+  const projected = options.batchFirst
+    ? { ...dense(random(rows * width, 2), [batch, steps, width]), shape: [steps, batch, width], strides: [width, steps * width, 1] }
+    : dense(random(rows * width, 2), [steps, batch, width]);
+  const weightHidden = dense(random(width * size, 1 / Math.sqrt(size)), [width, size]);
+  const hidden = dense(random(batch * size), [batch, size]);
+  const lengths = options.lengths ? Array.from({ length: batch }, (_, b) => 1 + ((b * 5) % steps)) : null;
+  const result = gruSequenceKernel({
+    projected, weightHidden, biasHidden: dense(random(width), [width]), hidden: dense(Float32Array.from(hidden.handle as Float32Array), [batch, size]),
+    lengths, reverse: options.reverse, batchFirst: options.batchFirst, saveForBackward: true,
+  });
+  return {
+    steps, weightHidden, hidden, lengths, reverse: options.reverse, batchFirst: options.batchFirst,
+    output: dense(result.output, [rows, size]),
+    gates: dense(result.gates!, [rows, 4 * size]),
+    gradOutput: dense(random(rows * size), [rows, size]),
+    gradHidden: options.seeds ? dense(random(batch * size), [batch, size]) : null,
+    needWeightGradients: true,
+  };
+}
+
+describe.skipIf(!features.simd)('wasm GRU backward through time', () => {
+  for (const [steps, batch, size] of [[1, 1, 1], [3, 2, 5], [7, 6, 16], [12, 16, 33]]) {
+    it(`matches the JS reference backward for T=${steps} B=${batch} H=${size} in every direction, layout and length setting`, () => {
+      for (const reverse of [false, true]) {
+        for (const batchFirst of [false, true]) {
+          for (const lengths of [false, true]) {
+            const args = gruProblem(steps, batch, size, { reverse, batchFirst, lengths, seeds: lengths });
+            const want = gruSequenceBackwardKernel(args);
+            const results = runtimes.map((runtime) => wasmGruSequenceBackward(runtime, args));
+            for (const [index, got] of results.entries()) {
+              for (const name of ['gradProjected', 'gradHidden', 'gradWeightHidden', 'gradBiasHidden'] as const) {
+                const comparison = compareArrays(got[name]!, want[name]!, { abs: 2e-5, rel: 1e-4 });
+                expect(comparison.ok, `${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtimes[index].pool.size} threads): ${comparison.message}`).toBe(true);
+              }
+            }
+            for (const got of results.slice(1)) {
+              for (const name of ['gradProjected', 'gradHidden', 'gradWeightHidden', 'gradBiasHidden'] as const) expect(got[name]).toEqual(results[0][name]);
+            }
+          }
+        }
+      }
+    });
+  }
 });

@@ -2,7 +2,7 @@ import type { DataArray, FusedKernels } from '../backend.js';
 import { sequenceLengths } from '../cpu/lstm.js';
 import { contiguousData } from '../cpu/strided.js';
 import { GemmArgs } from './gemm.js';
-import { LstmBackwardArgs } from './recurrent-backward.js';
+import { SweepBackwardArgs } from './recurrent-backward.js';
 import type { WasmRuntime } from './runtime.js';
 import { PARALLEL_WORK, planGemm } from './wasm-matmul.js';
 import { writeArgs } from './wasm-attention.js';
@@ -29,84 +29,106 @@ function unstage(memory: Float32Array, address: number, count: number, columns: 
   return target;
 }
 
+type GruBackwardOf = FusedKernels<DataArray>['gruSequenceBackward'];
+type BackwardResult = { gradProjected: Float32Array; gradHidden: Float32Array; gradCell: Float32Array | null; gradWeightHidden: Float32Array | null; gradBiasHidden: Float32Array | null };
+
 /**
- * LSTM backpropagation through time on the WebAssembly SIMD kernels (the contract of
- * `lstmSequenceBackward`; same results as the JS reference to rounding). Everything stays in
- * wasm memory for the whole sweep. Per step, in reverse sweep order: the gate gradients of the
- * real rows (SIMD, `lstmBackwardStepChunk`), then dh_{t−1} = dgates_t · W_hh on the gemm kernel
- * (W_hh packed once) and its carry into the running gradient. At the end, one gemm over all
- * steps gives `[dW_hh | db_hh] = Σ_t dgates_tᵀ [h_{t−1} | 1]`. The steps run on the calling
- * thread; the final product splits rows of the result over threads, each summed in the same
- * order, so results do not depend on the thread count.
+ * Backpropagation through time of an LSTM or GRU sweep on the WebAssembly SIMD kernels (the
+ * contracts of `lstmSequenceBackward` / `gruSequenceBackward`; the JS reference's results to
+ * rounding). Everything stays in wasm memory for the whole sweep. Per step, in reverse sweep
+ * order: the gate gradients of the real rows (SIMD, `lstmBackwardStepChunk` /
+ * `gruBackwardStepChunk`), then dh_{t−1} = dgates_t · W_hh on the gemm kernel (W_hh packed once)
+ * and its carry into the running gradient. At the end, one gemm over all steps gives
+ * `[dW_hh | db_hh] = Σ_t dgates_tᵀ [h_{t−1} | 1]`. The steps run on the calling thread; the
+ * final product splits rows of the result over threads, each summed in the same order, so
+ * results do not depend on the thread count.
  */
-export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwardOf['args']): LstmBackwardOf['result'] {
+function wasmSweepBackward(runtime: WasmRuntime, mode: 'lstm' | 'gru', args: LstmBackwardOf['args'] | GruBackwardOf['args']): BackwardResult {
+  const lstm = mode === 'lstm';
+  const lstmArgs = lstm ? (args as LstmBackwardOf['args']) : null;
   const { steps, reverse, batchFirst } = args;
   const [width, size] = args.weightHidden.shape as [number, number];
+  const gateCount = lstm ? 4 : 3;
   const batch = args.hidden.shape[0];
   const rows = steps * batch;
   const size8 = Math.ceil(size / 8) * 8;
-  const gates4 = 4 * size8;
+  const gradWidth = gateCount * size8;
   const lengths = sequenceLengths(args.lengths, batch, steps);
   const rowOf = (t: number, b: number): number => (batchFirst ? b * steps + t : t * batch + b);
+  const h0 = dense(args.hidden)!;
+  const output = dense(args.output)!;
   runtime.reset();
-  const gates = runtime.alloc(rows * gates4 * 4);
-  const cells = runtime.alloc(rows * size8 * 4);
+  // Saved gates are rows of 4 blocks for both cells (GRU: r, z, n, W_hn·h + b_hn).
+  const gates = runtime.alloc(rows * 4 * size8 * 4);
+  const cells = lstm ? runtime.alloc(rows * size8 * 4) : 0;
+  const outputRows = lstm ? 0 : runtime.alloc(rows * size8 * 4);
+  const hidden0 = lstm ? 0 : runtime.alloc(batch * size8 * 4);
   const gradOutput = runtime.alloc(rows * size8 * 4);
-  const cell0 = runtime.alloc(batch * size8 * 4);
+  const cell0 = lstm ? runtime.alloc(batch * size8 * 4) : 0;
   const gradHidden = runtime.alloc(batch * size8 * 4);
-  const gradCell = runtime.alloc(batch * size8 * 4);
+  const gradCell = lstm ? runtime.alloc(batch * size8 * 4) : 0;
+  const direct = lstm ? 0 : runtime.alloc(batch * size8 * 4);
   const carry = runtime.alloc(batch * size8 * 4);
   const lengthsAddress = runtime.alloc(batch * 4);
-  const gradGates = runtime.alloc(rows * gates4 * 4);
-  // W_hh as [4·H8][H]: row k·H8 + j holds W_hh[k·H + j] (zero rows for j ≥ H).
-  const weight = runtime.alloc(gates4 * size * 4);
+  const gradGates = runtime.alloc(rows * gradWidth * 4);
+  // A GRU's gradient of W_hh·h + b_hh differs from gradGates in its n block.
+  const gradHiddenPart = lstm ? gradGates : runtime.alloc(rows * gradWidth * 4);
+  // W_hh as [G·H8][H]: row k·H8 + j holds W_hh[k·H + j] (zero rows for j ≥ H).
+  const weight = runtime.alloc(gradWidth * size * 4);
   let memory = runtime.f32;
   stage(memory, gates, dense(args.gates), rows * 4, size, size8);
-  stage(memory, cells, dense(args.cells), rows, size, size8);
+  if (lstmArgs) {
+    stage(memory, cells, dense(lstmArgs.cells), rows, size, size8);
+    stage(memory, cell0, dense(lstmArgs.cell), batch, size, size8);
+    stage(memory, gradCell, dense(lstmArgs.gradCell), batch, size, size8);
+  } else {
+    stage(memory, outputRows, output, rows, size, size8);
+    stage(memory, hidden0, h0, batch, size, size8);
+    memory.fill(0, direct >> 2, (direct >> 2) + batch * size8);
+    memory.fill(0, gradHiddenPart >> 2, (gradHiddenPart >> 2) + rows * gradWidth);
+  }
   stage(memory, gradOutput, dense(args.gradOutput), rows, size, size8);
-  stage(memory, cell0, dense(args.cell), batch, size, size8);
   stage(memory, gradHidden, dense(args.gradHidden), batch, size, size8);
-  stage(memory, gradCell, dense(args.gradCell), batch, size, size8);
   memory.fill(0, carry >> 2, (carry >> 2) + batch * size8);
-  memory.fill(0, gradGates >> 2, (gradGates >> 2) + rows * gates4);
+  memory.fill(0, gradGates >> 2, (gradGates >> 2) + rows * gradWidth);
   const weightData = dense(args.weightHidden)!;
-  memory.fill(0, weight >> 2, (weight >> 2) + gates4 * size);
-  for (let gate = 0; gate < 4; gate++) memory.set(weightData.subarray(gate * size * size, (gate + 1) * size * size), (weight >> 2) + gate * size8 * size);
+  memory.fill(0, weight >> 2, (weight >> 2) + gradWidth * size);
+  for (let gate = 0; gate < gateCount; gate++) memory.set(weightData.subarray(gate * size * size, (gate + 1) * size * size), (weight >> 2) + gate * size8 * size);
   runtime.i32.set(lengths, lengthsAddress >> 2);
 
   const step = planGemm(runtime, {
     batches: 1,
     m: batch,
-    k: gates4,
+    k: gradWidth,
     n: size,
-    a: { address: gradGates, rowStride: batchFirst ? steps * gates4 : gates4, columnStride: 1, batchStride: 0 },
+    a: { address: gradHiddenPart, rowStride: batchFirst ? steps * gradWidth : gradWidth, columnStride: 1, batchStride: 0 },
     b: { address: weight, rowStride: size, columnStride: 1, batchStride: 0 },
     c: carry,
   }, false);
   const jobArgs = runtime.args();
   writeArgs(runtime, jobArgs, [
-    [LstmBackwardArgs.gates, gates], [LstmBackwardArgs.cells, cells], [LstmBackwardArgs.gradOutput, gradOutput], [LstmBackwardArgs.cell0, cell0],
-    [LstmBackwardArgs.gradHidden, gradHidden], [LstmBackwardArgs.gradCell, gradCell], [LstmBackwardArgs.lengths, lengthsAddress],
-    [LstmBackwardArgs.gradGates, gradGates], [LstmBackwardArgs.carry, carry], [LstmBackwardArgs.steps, steps], [LstmBackwardArgs.batch, batch],
-    [LstmBackwardArgs.size8, size8], [LstmBackwardArgs.reverse, reverse ? 1 : 0], [LstmBackwardArgs.batchFirst, batchFirst ? 1 : 0],
+    [SweepBackwardArgs.gates, gates], [SweepBackwardArgs.cells, cells], [SweepBackwardArgs.gradOutput, gradOutput], [SweepBackwardArgs.cell0, cell0],
+    [SweepBackwardArgs.gradHidden, gradHidden], [SweepBackwardArgs.gradCell, gradCell], [SweepBackwardArgs.lengths, lengthsAddress],
+    [SweepBackwardArgs.gradGates, gradGates], [SweepBackwardArgs.carry, carry], [SweepBackwardArgs.steps, steps], [SweepBackwardArgs.batch, batch],
+    [SweepBackwardArgs.size8, size8], [SweepBackwardArgs.reverse, reverse ? 1 : 0], [SweepBackwardArgs.batchFirst, batchFirst ? 1 : 0],
+    [SweepBackwardArgs.output, outputRows], [SweepBackwardArgs.hidden0, hidden0], [SweepBackwardArgs.gradHiddenPart, lstm ? 0 : gradHiddenPart], [SweepBackwardArgs.direct, direct],
   ]);
   const longest = Math.max(...lengths);
   for (let s = steps - 1; s >= 0; s--) {
     const t = reverse ? steps - 1 - s : s;
     if (t >= longest) continue;
-    runtime.setI32(jobArgs, LstmBackwardArgs.step, t);
-    runtime.run('lstmBackwardStepChunk', jobArgs, 1, false);
-    runtime.setI32(step.args, GemmArgs.a, gradGates + rowOf(t, 0) * gates4 * 4);
+    runtime.setI32(jobArgs, SweepBackwardArgs.step, t);
+    runtime.run(lstm ? 'lstmBackwardStepChunk' : 'gruBackwardStepChunk', jobArgs, 1, false);
+    runtime.setI32(step.args, GemmArgs.a, gradHiddenPart + rowOf(t, 0) * gradWidth * 4);
     runtime.run('gemmChunk', step.args, step.chunks, false);
     runtime.run('lstmBackwardCarryChunk', jobArgs, 1, false);
   }
 
   memory = runtime.f32;
-  const gradProjected = unstage(memory, gradGates, rows * 4, size, size8);
-  const result: LstmBackwardOf['result'] = {
-    gradProjected,
+  const result: BackwardResult = {
+    gradProjected: unstage(memory, gradGates, rows * gateCount, size, size8),
     gradHidden: unstage(memory, gradHidden, batch, size, size8),
-    gradCell: unstage(memory, gradCell, batch, size, size8),
+    gradCell: lstm ? unstage(memory, gradCell, batch, size, size8) : null,
     gradWeightHidden: null,
     gradBiasHidden: null,
   };
@@ -115,8 +137,6 @@ export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwar
   const columns = size + 1;
   const columns8 = Math.ceil(columns / 8) * 8;
   const previous = runtime.alloc(rows * columns8 * 4);
-  const h0 = dense(args.hidden)!;
-  const output = dense(args.output)!;
   memory = runtime.f32;
   memory.fill(0, previous >> 2, (previous >> 2) + rows * columns8);
   for (let b = 0; b < batch; b++) {
@@ -128,20 +148,20 @@ export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwar
       memory[target + size] = 1;
     }
   }
-  const parallel = runtime.pool.size > 1 && gates4 * columns * rows >= PARALLEL_WORK;
+  const parallel = runtime.pool.size > 1 && gradWidth * columns * rows >= PARALLEL_WORK;
   const total = planGemm(runtime, {
     batches: 1,
-    m: gates4,
+    m: gradWidth,
     k: rows,
     n: columns,
-    a: { address: gradGates, rowStride: 1, columnStride: gates4, batchStride: 0 },
+    a: { address: gradHiddenPart, rowStride: 1, columnStride: gradWidth, batchStride: 0 },
     b: { address: previous, rowStride: columns8, columnStride: 1, batchStride: 0 },
   }, parallel);
   runtime.run('gemmChunk', total.args, total.chunks, parallel);
   memory = runtime.f32;
   const gradWeightHidden = new Float32Array(width * size);
   const gradBiasHidden = new Float32Array(width);
-  for (let gate = 0; gate < 4; gate++) {
+  for (let gate = 0; gate < gateCount; gate++) {
     for (let j = 0; j < size; j++) {
       const from = (total.c >> 2) + (gate * size8 + j) * total.ldc;
       gradWeightHidden.set(memory.subarray(from, from + size), (gate * size + j) * size);
@@ -149,4 +169,16 @@ export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwar
     }
   }
   return { ...result, gradWeightHidden, gradBiasHidden };
+}
+
+/** LSTM backpropagation through time in WebAssembly (see {@link wasmSweepBackward}). */
+export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwardOf['args']): LstmBackwardOf['result'] {
+  const { gradCell, ...rest } = wasmSweepBackward(runtime, 'lstm', args);
+  return { ...rest, gradCell: gradCell! };
+}
+
+/** GRU backpropagation through time in WebAssembly (see {@link wasmSweepBackward}). */
+export function wasmGruSequenceBackward(runtime: WasmRuntime, args: GruBackwardOf['args']): GruBackwardOf['result'] {
+  const { gradCell: _none, ...rest } = wasmSweepBackward(runtime, 'gru', args);
+  return rest;
 }

@@ -349,7 +349,7 @@ export function gruSequence(projected: Tensor, weightHh: Tensor, options: Recurr
 /**
  * One direction of one Elman RNN layer over whole sequences (PyTorch's `nn.RNN`:
  * h' = tanh or relu of (projected + W_hh h + b_hh)). Fused `rnnSequence` /
- * `rnnSequenceBackward` kernels, else composed.
+ * `rnnSequenceBackward` kernels (WebAssembly SIMD on the CPU backend), else composed.
  *
  * @param projected - `[B, T, H]` (`[T, B, H]` with `batchFirst: false`).
  * @param weightHh - `[H, H]`.

@@ -7,7 +7,7 @@ import { addRecurrentBackward } from './recurrent-backward.js';
 import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const chunkRunnerNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk', 'lstmBackwardStepChunk', 'lstmBackwardCarryChunk', 'gruBackwardStepChunk'] as const;
+export const chunkRunnerNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk', 'lstmBackwardStepChunk', 'lstmBackwardCarryChunk', 'gruBackwardStepChunk', 'rnnBackwardStepChunk'] as const;
 /**
  * A chunk runner's export name: the WebAssembly functions that compute a slice of a backend
  * kernel's work (backend kernels themselves are `KernelName`/`FusedKernelName` in backend.ts).

@@ -2,7 +2,7 @@ import { f32x4, forLoop, i32, ifThen, seq, type ModuleBuilder } from './builder.
 import { tanhInPlace } from './recurrent.js';
 
 /**
- * Byte offsets of an LSTM or GRU backward step's arguments (i32 words). Layouts (floats, H8 = H
+ * Byte offsets of an LSTM, GRU or RNN backward step's arguments (i32 words). Layouts (floats, H8 = H
  * rounded up to 8): `gates` and `gradGates` [rows][4][H8] (i, f, g, o and their gradients),
  * `cells`, `gradOutput` [rows][H8], `cell0`, `gradHidden`, `gradCell`, `carry` [B][H8],
  * `lengths` [B] (i32); row = `t * B + b`, or `b * T + t` with `batchFirst`. `step` is the time
@@ -30,6 +30,8 @@ export const SweepBackwardArgs = {
   /** GRU only: the gradient of W_hh·h + b_hh [rows][3][H8] (its n block is r ∘ dn) and dh's direct part z ∘ dh [B][H8]. */
   gradHiddenPart: 68,
   direct: 72,
+  /** Elman RNN only: 1 for relu, 0 for tanh. */
+  relu: 76,
 } as const;
 
 /**
@@ -42,6 +44,7 @@ export const SweepBackwardArgs = {
  */
 export function addRecurrentBackward(module: ModuleBuilder): void {
   addGruBackwardStep(module);
+  addRnnBackwardStep(module);
   module.function('lstmBackwardStepChunk', ['i32', 'i32', 'i32'], [], (fn) => {
     const args = fn.param(0, 'i32');
     const arg = (offset: number) => i32.load(args.get(), offset);
@@ -176,4 +179,45 @@ function addGruBackwardStep(module: ModuleBuilder): void {
       )),
     );
   }, true);
+}
+
+/**
+ * `rnnBackwardStepChunk(args, chunk, thread)`: an Elman RNN's pre-activation gradients of step t
+ * from its output h: dh ∘ (1 − h²) for tanh, dh where h > 0 for relu (`gradGates` rows [1][H8]).
+ */
+function addRnnBackwardStep(module: ModuleBuilder): void {
+  module.function('rnnBackwardStepChunk', ['i32', 'i32', 'i32'], [], (fn) => {
+    const args = fn.param(0, 'i32');
+    const arg = (offset: number) => i32.load(args.get(), offset);
+    const [steps, batch, size8, t, b, row, column, rowBytes, stateBytes] = fn.locals('i32', 9);
+    const [grad, value] = fn.locals('v128', 2);
+    const at = (base: number, offsetBytes: ReturnType<typeof t.get>) => i32.add(arg(base), i32.add(offsetBytes, i32.shl(column.get(), 2)));
+    return seq(
+      steps.set(arg(SweepBackwardArgs.steps)),
+      batch.set(arg(SweepBackwardArgs.batch)),
+      size8.set(arg(SweepBackwardArgs.size8)),
+      t.set(arg(SweepBackwardArgs.step)),
+      forLoop(b, 0, batch.get(), 1,
+        ifThen(i32.ltS(t.get(), i32.load(i32.add(arg(SweepBackwardArgs.lengths), i32.shl(b.get(), 2)))), seq(
+          row.set(i32.select(i32.add(i32.mul(b.get(), steps.get()), t.get()), i32.add(i32.mul(t.get(), batch.get()), b.get()), arg(SweepBackwardArgs.batchFirst))),
+          rowBytes.set(i32.shl(i32.mul(row.get(), size8.get()), 2)),
+          stateBytes.set(i32.shl(i32.mul(b.get(), size8.get()), 2)),
+          forLoop(column, 0, size8.get(), 4, seq(
+            grad.set(f32x4.add(f32x4.load(at(SweepBackwardArgs.gradHidden, stateBytes.get())), f32x4.load(at(SweepBackwardArgs.gradOutput, rowBytes.get())))),
+            value.set(f32x4.load(at(SweepBackwardArgs.output, rowBytes.get()))),
+            f32x4.store(at(SweepBackwardArgs.gradGates, rowBytes.get()), ifThenVector(
+              arg(SweepBackwardArgs.relu),
+              f32x4.and(grad.get(), f32x4.gt(value.get(), f32x4.const(0))),
+              f32x4.mul(grad.get(), f32x4.sub(f32x4.const(1), f32x4.mul(value.get(), value.get()))),
+            )),
+          )),
+        )),
+      ),
+    );
+  }, true);
+}
+
+/** `condition ? a : b` for vectors (both evaluated). */
+function ifThenVector(condition: ReturnType<typeof i32.const>, a: ReturnType<typeof f32x4.const>, b: ReturnType<typeof f32x4.const>): ReturnType<typeof f32x4.const> {
+  return f32x4.bitselect(a, b, f32x4.splatI32(i32.sub(0, i32.ne(condition, 0))));
 }

@@ -7,7 +7,7 @@ import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';
 import { wasmGruSequence, wasmLstmSequence, wasmRnnSequence } from './wasm-recurrent.js';
 import { wasmMatmul } from './wasm-matmul.js';
-import { wasmGruSequenceBackward, wasmLstmSequenceBackward } from './wasm-recurrent-backward.js';
+import { wasmGruSequenceBackward, wasmLstmSequenceBackward, wasmRnnSequenceBackward } from './wasm-recurrent-backward.js';
 import { wasmSoftmax } from './wasm-softmax.js';
 
 /** Multiply-adds below which the plain JS matmul is faster than copying into wasm memory. */
@@ -32,10 +32,10 @@ export function wasmKernels(runtime: WasmRuntime): { kernels: Partial<CpuKernels
       lstmSequence: (args) => wasmLstmSequence(runtime, args),
       gruSequence: (args) => wasmGruSequence(runtime, args),
       rnnSequence: (args) => wasmRnnSequence(runtime, args),
-      // The LSTM and GRU backward run in wasm end to end; the RNN's is the reference with its products on the wasm matmul.
+      // The backward kernels run in wasm end to end (the JS reference for a zero-width state).
       lstmSequenceBackward: (args) => (args.weightHidden.shape[1] === 0 ? lstmSequenceBackwardKernel(args, matmul) : wasmLstmSequenceBackward(runtime, args)),
       gruSequenceBackward: (args) => (args.weightHidden.shape[1] === 0 ? gruSequenceBackwardKernel(args, matmul) : wasmGruSequenceBackward(runtime, args)),
-      rnnSequenceBackward: (args) => rnnSequenceBackwardKernel(args, matmul),
+      rnnSequenceBackward: (args) => (args.weightHidden.shape[1] === 0 ? rnnSequenceBackwardKernel(args, matmul) : wasmRnnSequenceBackward(runtime, args)),
     },
   };
 }

@@ -2,11 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DataArray, View } from '../backend.js';
 import { gruSequenceKernel } from '../cpu/gru.js';
 import { lstmSequenceKernel } from '../cpu/lstm.js';
-import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel } from '../cpu/recurrent-backward.js';
+import { gruSequenceBackwardKernel, lstmSequenceBackwardKernel, rnnSequenceBackwardKernel } from '../cpu/recurrent-backward.js';
+import { rnnSequenceKernel } from '../cpu/rnn.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';
-import { wasmGruSequenceBackward, wasmLstmSequenceBackward } from './wasm-recurrent-backward.js';
+import { wasmGruSequenceBackward, wasmLstmSequenceBackward, wasmRnnSequenceBackward } from './wasm-recurrent-backward.js';
 
 const features = wasmFeatures();
 const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
@@ -138,6 +139,43 @@ describe.skipIf(!features.simd)('wasm GRU backward through time', () => {
             }
             for (const got of results.slice(1)) {
               for (const name of ['gradProjected', 'gradHidden', 'gradWeightHidden', 'gradBiasHidden'] as const) expect(got[name]).toEqual(results[0][name]);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe.skipIf(!features.simd)('wasm Elman RNN backward through time', () => {
+  for (const [steps, batch, size] of [[1, 1, 1], [4, 3, 5], [9, 16, 33]]) {
+    it(`matches the JS reference backward for T=${steps} B=${batch} H=${size}, tanh and relu, every direction, layout and length setting`, () => {
+      for (const nonlinearity of ['tanh', 'relu'] as const) {
+        for (const reverse of [false, true]) {
+          for (const batchFirst of [false, true]) {
+            for (const lengths of [false, true]) {
+              const rows = steps * batch;
+              const projected = dense(random(rows * size, 2), [steps, batch, size]);
+              const weightHidden = dense(random(size * size, 1 / Math.sqrt(size)), [size, size]);
+              const hidden = dense(random(batch * size), [batch, size]);
+              const lengthList = lengths ? Array.from({ length: batch }, (_, b) => 1 + ((b * 5) % steps)) : null;
+              const forward = rnnSequenceKernel({ projected, weightHidden, biasHidden: null, hidden: dense(Float32Array.from(hidden.handle as Float32Array), [batch, size]), lengths: lengthList, reverse, batchFirst, nonlinearity });
+              const args = {
+                steps, weightHidden, hidden, lengths: lengthList, reverse, batchFirst, nonlinearity,
+                output: dense(forward.output, [rows, size]),
+                gradOutput: dense(random(rows * size), [rows, size]),
+                gradHidden: lengths ? dense(random(batch * size), [batch, size]) : null,
+                needWeightGradients: true,
+              };
+              const want = rnnSequenceBackwardKernel(args);
+              const results = runtimes.map((runtime) => wasmRnnSequenceBackward(runtime, args));
+              for (const [index, got] of results.entries()) {
+                for (const name of ['gradProjected', 'gradHidden', 'gradWeightHidden', 'gradBiasHidden'] as const) {
+                  const comparison = compareArrays(got[name]!, want[name]!, { abs: 2e-5, rel: 1e-4 });
+                  expect(comparison.ok, `${nonlinearity} ${name} (reverse ${reverse}, batchFirst ${batchFirst}, lengths ${lengths}, ${runtimes[index].pool.size} threads): ${comparison.message}`).toBe(true);
+                }
+              }
+              for (const got of results.slice(1)) expect(got.gradWeightHidden).toEqual(results[0].gradWeightHidden);
             }
           }
         }

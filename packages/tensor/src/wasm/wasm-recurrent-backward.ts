@@ -30,25 +30,28 @@ function unstage(memory: Float32Array, address: number, count: number, columns: 
 }
 
 type GruBackwardOf = FusedKernels<DataArray>['gruSequenceBackward'];
+type RnnBackwardOf = FusedKernels<DataArray>['rnnSequenceBackward'];
 type BackwardResult = { gradProjected: Float32Array; gradHidden: Float32Array; gradCell: Float32Array | null; gradWeightHidden: Float32Array | null; gradBiasHidden: Float32Array | null };
 
 /**
- * Backpropagation through time of an LSTM or GRU sweep on the WebAssembly SIMD kernels (the
- * contracts of `lstmSequenceBackward` / `gruSequenceBackward`; the JS reference's results to
+ * Backpropagation through time of an LSTM, GRU or Elman RNN sweep on the WebAssembly SIMD kernels
+ * (the contracts of `lstmSequenceBackward` / `gruSequenceBackward` / `rnnSequenceBackward`; the JS reference's results to
  * rounding). Everything stays in wasm memory for the whole sweep. Per step, in reverse sweep
  * order: the gate gradients of the real rows (SIMD, `lstmBackwardStepChunk` /
- * `gruBackwardStepChunk`), then dh_{t−1} = dgates_t · W_hh on the gemm kernel (W_hh packed once)
+ * `gruBackwardStepChunk` / `rnnBackwardStepChunk`), then dh_{t−1} = dgates_t · W_hh on the gemm kernel (W_hh packed once)
  * and its carry into the running gradient. At the end, one gemm over all steps gives
  * `[dW_hh | db_hh] = Σ_t dgates_tᵀ [h_{t−1} | 1]`. The steps run on the calling thread; the
  * final product splits rows of the result over threads, each summed in the same order, so
  * results do not depend on the thread count.
  */
-function wasmSweepBackward(runtime: WasmRuntime, mode: 'lstm' | 'gru', args: LstmBackwardOf['args'] | GruBackwardOf['args']): BackwardResult {
+function wasmSweepBackward(runtime: WasmRuntime, mode: 'lstm' | 'gru' | 'tanh' | 'relu', args: LstmBackwardOf['args'] | GruBackwardOf['args'] | RnnBackwardOf['args']): BackwardResult {
   const lstm = mode === 'lstm';
+  const gru = mode === 'gru';
   const lstmArgs = lstm ? (args as LstmBackwardOf['args']) : null;
+  const gruArgs = gru ? (args as GruBackwardOf['args']) : null;
   const { steps, reverse, batchFirst } = args;
   const [width, size] = args.weightHidden.shape as [number, number];
-  const gateCount = lstm ? 4 : 3;
+  const gateCount = lstm ? 4 : gru ? 3 : 1;
   const batch = args.hidden.shape[0];
   const rows = steps * batch;
   const size8 = Math.ceil(size / 8) * 8;
@@ -58,31 +61,31 @@ function wasmSweepBackward(runtime: WasmRuntime, mode: 'lstm' | 'gru', args: Lst
   const h0 = dense(args.hidden)!;
   const output = dense(args.output)!;
   runtime.reset();
-  // Saved gates are rows of 4 blocks for both cells (GRU: r, z, n, W_hn·h + b_hn).
-  const gates = runtime.alloc(rows * 4 * size8 * 4);
+  // Saved gates are rows of 4 blocks for both gated cells (GRU: r, z, n, W_hn·h + b_hn); the RNN saves none.
+  const gates = lstm || gru ? runtime.alloc(rows * 4 * size8 * 4) : 0;
   const cells = lstm ? runtime.alloc(rows * size8 * 4) : 0;
   const outputRows = lstm ? 0 : runtime.alloc(rows * size8 * 4);
-  const hidden0 = lstm ? 0 : runtime.alloc(batch * size8 * 4);
+  const hidden0 = gru ? runtime.alloc(batch * size8 * 4) : 0;
   const gradOutput = runtime.alloc(rows * size8 * 4);
   const cell0 = lstm ? runtime.alloc(batch * size8 * 4) : 0;
   const gradHidden = runtime.alloc(batch * size8 * 4);
   const gradCell = lstm ? runtime.alloc(batch * size8 * 4) : 0;
-  const direct = lstm ? 0 : runtime.alloc(batch * size8 * 4);
+  const direct = gru ? runtime.alloc(batch * size8 * 4) : 0;
   const carry = runtime.alloc(batch * size8 * 4);
   const lengthsAddress = runtime.alloc(batch * 4);
   const gradGates = runtime.alloc(rows * gradWidth * 4);
   // A GRU's gradient of W_hh·h + b_hh differs from gradGates in its n block.
-  const gradHiddenPart = lstm ? gradGates : runtime.alloc(rows * gradWidth * 4);
+  const gradHiddenPart = gru ? runtime.alloc(rows * gradWidth * 4) : gradGates;
   // W_hh as [G·H8][H]: row k·H8 + j holds W_hh[k·H + j] (zero rows for j ≥ H).
   const weight = runtime.alloc(gradWidth * size * 4);
   let memory = runtime.f32;
-  stage(memory, gates, dense(args.gates), rows * 4, size, size8);
+  if (lstmArgs || gruArgs) stage(memory, gates, dense((lstmArgs ?? gruArgs)!.gates), rows * 4, size, size8);
+  if (!lstm) stage(memory, outputRows, output, rows, size, size8);
   if (lstmArgs) {
     stage(memory, cells, dense(lstmArgs.cells), rows, size, size8);
     stage(memory, cell0, dense(lstmArgs.cell), batch, size, size8);
     stage(memory, gradCell, dense(lstmArgs.gradCell), batch, size, size8);
-  } else {
-    stage(memory, outputRows, output, rows, size, size8);
+  } else if (gru) {
     stage(memory, hidden0, h0, batch, size, size8);
     memory.fill(0, direct >> 2, (direct >> 2) + batch * size8);
     memory.fill(0, gradHiddenPart >> 2, (gradHiddenPart >> 2) + rows * gradWidth);
@@ -111,14 +114,15 @@ function wasmSweepBackward(runtime: WasmRuntime, mode: 'lstm' | 'gru', args: Lst
     [SweepBackwardArgs.gradHidden, gradHidden], [SweepBackwardArgs.gradCell, gradCell], [SweepBackwardArgs.lengths, lengthsAddress],
     [SweepBackwardArgs.gradGates, gradGates], [SweepBackwardArgs.carry, carry], [SweepBackwardArgs.steps, steps], [SweepBackwardArgs.batch, batch],
     [SweepBackwardArgs.size8, size8], [SweepBackwardArgs.reverse, reverse ? 1 : 0], [SweepBackwardArgs.batchFirst, batchFirst ? 1 : 0],
-    [SweepBackwardArgs.output, outputRows], [SweepBackwardArgs.hidden0, hidden0], [SweepBackwardArgs.gradHiddenPart, lstm ? 0 : gradHiddenPart], [SweepBackwardArgs.direct, direct],
+    [SweepBackwardArgs.output, outputRows], [SweepBackwardArgs.hidden0, hidden0], [SweepBackwardArgs.gradHiddenPart, gru ? gradHiddenPart : 0], [SweepBackwardArgs.direct, direct],
+    [SweepBackwardArgs.relu, mode === 'relu' ? 1 : 0],
   ]);
   const longest = Math.max(...lengths);
   for (let s = steps - 1; s >= 0; s--) {
     const t = reverse ? steps - 1 - s : s;
     if (t >= longest) continue;
     runtime.setI32(jobArgs, SweepBackwardArgs.step, t);
-    runtime.run(lstm ? 'lstmBackwardStepChunk' : 'gruBackwardStepChunk', jobArgs, 1, false);
+    runtime.run(lstm ? 'lstmBackwardStepChunk' : gru ? 'gruBackwardStepChunk' : 'rnnBackwardStepChunk', jobArgs, 1, false);
     runtime.setI32(step.args, GemmArgs.a, gradHiddenPart + rowOf(t, 0) * gradWidth * 4);
     runtime.run('gemmChunk', step.args, step.chunks, false);
     runtime.run('lstmBackwardCarryChunk', jobArgs, 1, false);
@@ -180,5 +184,11 @@ export function wasmLstmSequenceBackward(runtime: WasmRuntime, args: LstmBackwar
 /** GRU backpropagation through time in WebAssembly (see {@link wasmSweepBackward}). */
 export function wasmGruSequenceBackward(runtime: WasmRuntime, args: GruBackwardOf['args']): GruBackwardOf['result'] {
   const { gradCell: _none, ...rest } = wasmSweepBackward(runtime, 'gru', args);
+  return rest;
+}
+
+/** Elman RNN backpropagation through time in WebAssembly (see {@link wasmSweepBackward}). */
+export function wasmRnnSequenceBackward(runtime: WasmRuntime, args: RnnBackwardOf['args']): RnnBackwardOf['result'] {
+  const { gradCell: _none, ...rest } = wasmSweepBackward(runtime, args.nonlinearity, args);
   return rest;
 }

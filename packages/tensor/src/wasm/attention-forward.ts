@@ -1,6 +1,6 @@
 import { call, f32, f32x4, forLoop, i32, ifThen, seq, whileLoop, type Code, type Expr, type FunctionBuilder, type Local, type ModuleBuilder } from './builder.js';
 import { GEMM_ROWS, type GemmFunctions } from './gemm.js';
-import { exp2InPlace, madd } from './vector-math.js';
+import { exp2InPlace } from './vector-math.js';
 
 /** Queries per block (8 strips of 8): one chunk of work, and the columns of the score tile. */
 export const QUERY_BLOCK = 64;

@@ -14,7 +14,7 @@ export async function run() {
     bias_ih_l0: filled([4 * H], next),
     bias_hh_l0: filled([4 * H], next),
   };
-  const layer = new LSTM(I, H);
+  const layer = new LSTM(I, H, { batchFirst: false }); // reference-math.mjs is time-major [T, B, I]
   layer.loadStateDict(Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, tensor(value)])));
   const input = filled([T, B, I], next);
   const { output, hN, cN } = layer.forward(tensor(input));

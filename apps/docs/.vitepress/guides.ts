@@ -44,6 +44,7 @@ export const guideSections: readonly GuideSection[] = [
       { slug: 'transformer', en: 'Transformer layers', zh: 'Transformer 层' },
       { slug: 'encoder-decoder', en: 'Attention in an RNN encoder–decoder', zh: 'RNN 编码器–解码器中的注意力' },
       { slug: 'applications', en: 'Translation, summarisation, speech', zh: '翻译、摘要与语音' },
+      { slug: 'pointer-and-graph-attention', en: 'Location-aware, pointer and graph attention', zh: '位置感知注意力、指针注意力与图注意力' },
     ],
   },
   {

@@ -128,3 +128,37 @@ export { TransformerDecoderLayer, type TransformerDecoderLayerCallOptions, type 
 export { TransformerEncoder, type TransformerEncoderCallOptions, type TransformerEncoderOptions } from './transformer/transformer-encoder.js';
 export { TransformerDecoder, type TransformerDecoderCallOptions, type TransformerDecoderOptions } from './transformer/transformer-decoder.js';
 export { Transformer, type TransformerCallOptions, type TransformerOptions } from './transformer/transformer.js';
+
+// The attention family: location-aware (speech), pointer-generator with coverage (summarisation), graph attention.
+export {
+  LocationAwareAttention,
+  locationAwareAttention,
+  locationFeatures,
+  type LocationAwareAttentionOptions,
+  type LocationAwareCallOptions,
+  type LocationAwareOptions,
+  type LocationAwareParameters,
+  type LocationAwareResult,
+  type LocationNormalization,
+} from './location-aware-attention.js';
+export {
+  PointerGenerator,
+  pointerGeneratorLoss,
+  pointerGeneratorStep,
+  type PointerGeneratorCallOptions,
+  type PointerGeneratorLossOptions,
+  type PointerGeneratorOptions,
+  type PointerGeneratorOutput,
+  type PointerGeneratorParameters,
+  type PointerGeneratorStepOptions,
+  type PointerGeneratorStepResult,
+} from './pointer-generator.js';
+export {
+  GraphAttention,
+  adjacencyFromEdgeIndex,
+  graphAttention,
+  type GraphAttentionFunctionOptions,
+  type GraphAttentionOptions,
+  type GraphAttentionParameters,
+  type GraphAttentionResult,
+} from './graph-attention.js';

@@ -2,8 +2,10 @@
 // device-check.sh on a machine with a GPU, Node (carried) and no network: loads Dawn (the
 // `webgpu` package) on the machine's Vulkan driver, runs the gpu.js suite on WebGPU
 // (conformance, the sdpa/mha/lstm/gru/rnn_tanh reference cases, training against the CPU
-// backend), then the benchmarks on WebGPU beside @heed/tensor's CPU backend. Writes
-// summary.txt, suite.json and bench.json to --out, each section as soon as it finishes.
+// backend), then the benchmarks on WebGPU beside @heed/tensor's CPU backend, ending with the
+// issue-15 target table (matmul 4096 TFLOP/s, attention forward + backward at L = 16384 and the
+// fused LSTM sweep against the CPU). Writes summary.txt, suite.json and bench.json to --out, each
+// section as soon as it finishes. HEED_BENCH_ONLY=matmul-4096,... limits the benchmarks.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,9 +14,9 @@ import type { ReferenceDocument } from '@heed/tensor/testing';
 import { adapters as attentionAdapters } from '../../attention/test/reference-adapters.js';
 import { adapters as rnnAdapters } from '../../rnn/test/reference-adapters.js';
 import { adapters as tensorAdapters } from '../../tensor/test/reference-adapters.js';
-import { createGpuBackend } from '../src/index.js';
+import { createGpuBackend } from '@heed/gpu';
 import { runGpuSuite, type SuiteResult } from '../test/suite.js';
-import { benchmarks, time, type Figure } from './bench-cases.js';
+import { benchmarks, targetTable, time, type Figure } from './bench-cases.js';
 
 const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
 const out = argument('out') ?? '.';
@@ -88,6 +90,8 @@ for (const benchmark of benchmarks.filter((entry) => !only || only.includes(entr
     writeFileSync(join(out, 'bench.json'), `${JSON.stringify({ node: process.version, adapter: backend.adapter, figures }, null, 2)}\n`);
   }
 }
+say('issue-15 targets (WebGPU WGSL kernels against the CPU backend on this machine):');
+for (const line of targetTable(figures, contenders[0][0], contenders[1][0])) say(line);
 await backend.destroy();
 say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(count('failed') > 0 ? 1 : 0);

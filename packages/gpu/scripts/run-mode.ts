@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ReferenceAdapters, ReferenceDocument } from '@heed/tensor/testing';
-import { createGpuBackend, type GpuMode } from '../src/index.js';
+import { createGpuBackend, type GpuMode } from '@heed/gpu';
 import { runGpuSuite, type SuiteResult } from '../test/suite.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -29,7 +29,7 @@ export async function loadAdapters(): Promise<ReferenceAdapters> {
 /** The reference files of $HEED_REFERENCE_DIR (default ../shared/reference). */
 export function loadDocuments(): { file: string; document: ReferenceDocument }[] {
   const directory = resolve(root, process.env.HEED_REFERENCE_DIR ?? '../shared/reference');
-  if (!existsSync(directory)) return [];
+  if (!existsSync(directory)) throw new Error(`reference directory not found: ${directory} (check out shared/reference beside the clone, or set HEED_REFERENCE_DIR)`);
   return readdirSync(directory)
     .filter((file) => file.endsWith('.json'))
     .sort()

@@ -254,7 +254,7 @@ async function runBrowserModes(browserModes, results) {
 
 function loadDocuments() {
   const directory = resolve(root, process.env.HEED_REFERENCE_DIR ?? '../shared/reference');
-  if (!existsSync(directory)) return [];
+  if (!existsSync(directory)) throw new Error(`reference directory not found: ${directory} (check out shared/reference beside the clone, or set HEED_REFERENCE_DIR)`);
   return readdirSync(directory)
     .filter((file) => file.endsWith('.json'))
     .sort()

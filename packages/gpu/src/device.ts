@@ -52,6 +52,8 @@ export interface DeviceMemory {
   compiledKernels: number;
   /** Kernel launches since the backend was created. */
   launches: number;
+  /** Of `compiledKernels`, the hand-written WGSL pipelines (webgpu mode; 0 elsewhere). */
+  wgslPipelines: number;
 }
 
 const toFloat32 = (data: ArrayLike<number>): Float32Array => (data instanceof Float32Array ? data : Float32Array.from(data));
@@ -142,6 +144,32 @@ export class Device {
     return this.#launch(program.name, kernel, args, program.outputSize);
   }
 
+  /**
+   * Queues `step` (WebGPU only: the WGSL kernels), which receives the device values of `inputs`
+   * (null for an empty or absent input) once the work before it has run, and returns one value
+   * per entry of `sizes` (null for an empty output). Returns the output handles at once; a failure
+   * reaches every read of them.
+   */
+  runCustom(name: string, sizes: readonly number[], inputs: readonly (GpuHandle | null)[], step: (values: unknown[]) => unknown[] | Promise<unknown[]>): GpuHandle[] {
+    if (!this.#asynchronous) throw new BackendError(name, 'custom device steps run only in webgpu mode');
+    for (const input of inputs) {
+      if (input?.disposed) throw new BackendError(name, 'an input tensor was disposed before this op used it');
+    }
+    for (const size of sizes) this.#checkSize(name, size);
+    const outputs = sizes.map((size) => this.#track(new GpuHandle(size)));
+    const run = this.#tail.then(async () => {
+      const failed = inputs.find((input) => input !== null && input.error !== null);
+      if (failed) throw failed.error as Error;
+      const values = await step(inputs.map((input) => (input === null || input.size === 0 ? null : input.value)));
+      this.#launches++;
+      outputs.forEach((output, index) => (output.value = values[index] ?? null));
+    });
+    this.#tail = run.catch((error: unknown) => {
+      for (const output of outputs) output.error = wrap(name, error);
+    });
+    return outputs;
+  }
+
   /** Reads a handle back to the host. */
   async read(handle: GpuHandle): Promise<Float32Array> {
     if (!this.#asynchronous) return this.readSync(handle);
@@ -190,7 +218,7 @@ export class Device {
   }
 
   memory(): DeviceMemory {
-    return { liveHandles: this.#live, liveBytes: this.#liveBytes, compiledKernels: this.#kernels.size, launches: this.#launches };
+    return { liveHandles: this.#live, liveBytes: this.#liveBytes, compiledKernels: this.#kernels.size, launches: this.#launches, wgslPipelines: 0 };
   }
 
   /** Destroys every compiled kernel and the gpu.js instance. */

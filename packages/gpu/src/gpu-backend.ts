@@ -7,6 +7,8 @@ import { matmulProgram } from './kernels/matmul.js';
 import { reduceProgram, softmaxApplyProgram, softmaxStatsProgram } from './kernels/reduce.js';
 import { gpuClass, selectMode, variableType, type GpuMode, type GpuModeName, type WebGpuOptions } from './modes.js';
 import { denseView, sizeOf } from './program.js';
+import { WgslRuntime } from './webgpu/runtime.js';
+import { wgslKernels, type WgslKernels } from './webgpu/wgsl-kernels.js';
 
 /** Options of {@link createGpuBackend}. */
 export interface GpuBackendOptions {
@@ -27,6 +29,18 @@ export interface GpuBackendOptions {
    * [N, L, block] tile; default 2^22). Smaller saves device memory, larger launches fewer kernels.
    */
   attentionTileElements?: number;
+  /**
+   * In webgpu mode, run the hand-written WGSL kernels (tiled matmul with workgroup memory, flash
+   * attention forward and backward, whole-sequence LSTM/GRU/RNN sweeps) on gpu.js's own device
+   * instead of gpu.js programs. Default true; false runs every kernel through gpu.js.
+   */
+  wgsl?: boolean;
+  /**
+   * How many workgroups share one block's loop in the WGSL attention kernels (split-KV in the
+   * forward and dQ, split queries in dK/dV; partial results are merged by a second dispatch).
+   * Default: chosen from the number of rows (more when there are few, to fill the GPU).
+   */
+  attentionKeySplits?: number;
 }
 
 /**
@@ -79,10 +93,11 @@ export async function createGpuBackend(options: GpuBackendOptions = {}): Promise
   const GPU = gpuClass();
   const gpu = new GPU({ mode: selection.mode }) as GpuInstance;
   const device = new Device(gpu, selection.mode, variableType());
-  return buildBackend(device, requestedMode, selection.fallbackReason, selection.adapter, options.attentionTileElements ?? 1 << 22);
+  const wgsl = selection.mode === 'webgpu' && options.wgsl !== false ? wgslKernels(device, await WgslRuntime.create(), options.attentionKeySplits) : null;
+  return buildBackend(device, requestedMode, selection.fallbackReason, selection.adapter, options.attentionTileElements ?? 1 << 22, wgsl);
 }
 
-function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: string | null, adapter: string | null, tileElements: number): GpuBackend {
+function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: string | null, adapter: string | null, tileElements: number, wgsl: WgslKernels | null): GpuBackend {
   const runner: Runner = { run: (program) => device.run(program), dispose: (handle) => device.dispose(handle), tileElements };
   const kernels: { [K in KernelName]: (args: Kernels<GpuHandle>[K]['args']) => GpuHandle } = {
     contiguous: ({ x, dtype }) => device.run(contiguousProgram(x, dtype)),
@@ -91,7 +106,7 @@ function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: st
     binary: ({ op, a, b, shape }) => device.run(binaryProgram(op, a, b, shape)),
     where: ({ condition, a, b, shape }) => device.run(whereProgram(condition, a, b, shape)),
     reduce: ({ op, x, axis }) => device.run(reduceProgram(op, x, axis, Infinity)),
-    matmul: ({ a, b }) => device.run(matmulProgram(a, b)),
+    matmul: ({ a, b }) => (wgsl ? wgsl.matmul(a, b) : device.run(matmulProgram(a, b))),
     softmax: ({ x, log }) => {
       if (sizeOf(x.shape) === 0) return device.run(fillProgram(x.shape, 0));
       const rows = sizeOf(x.shape.slice(0, -1));
@@ -106,8 +121,9 @@ function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: st
   };
   // The fused kernels this backend implements (the others fall back to composed ops).
   const fused: { [K in FusedKernelName]?: (args: FusedKernels<GpuHandle>[K]['args']) => FusedKernels<GpuHandle>[K]['result'] } = {
-    attentionForward: (args) => attentionForward(runner, args),
-    attentionBackward: (args) => attentionBackward(runner, args),
+    attentionForward: (args) => wgsl?.attentionForward(args) ?? attentionForward(runner, args),
+    attentionBackward: (args) => wgsl?.attentionBackward(args) ?? attentionBackward(runner, args),
+    ...(wgsl ? { lstmSequence: wgsl.lstmSequence, gruSequence: wgsl.gruSequence, rnnSequence: wgsl.rnnSequence } : {}),
   };
   const backend: GpuBackend = {
     name: `gpu.js:${device.mode}`,
@@ -131,7 +147,10 @@ function buildBackend(device: Device, requestedMode: GpuMode, fallbackReason: st
       return implementation(args);
     },
     supports: (kernel) => kernel in fused,
-    memory: () => device.memory(),
+    memory: () => {
+      const memory = device.memory();
+      return wgsl ? { ...memory, compiledKernels: memory.compiledKernels + wgsl.compiled, wgslPipelines: wgsl.compiled } : memory;
+    },
     flush: () => device.flush(),
     destroy: () => device.destroy(),
   };

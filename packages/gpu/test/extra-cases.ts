@@ -1,7 +1,9 @@
 // Checks beyond the shared conformance suite, for what is particular to this backend: the fused
-// attention kernels with many key tiles (the online-softmax path and the tiled backward), sliding
-// windows, and index arithmetic on a tensor large enough that inexact float32 division on a GPU
-// would show. Each compares with @heed/tensor's CPU backend.
+// attention kernels with many key tiles (the online-softmax path and the tiled backward) and, on
+// WebGPU, split key loops; sliding windows; index arithmetic on a tensor large enough that inexact
+// float32 division on a GPU would show; matmul on the WGSL kernel's edge tiles and layouts; and
+// the fused recurrent sweeps where the backend has them. Each compares with @heed/tensor's CPU
+// backend.
 import { Generator, Tensor, arange, cpuBackend, randn, tensor, withBackend, type Backend } from '@heed/tensor';
 import { compareArrays } from '@heed/tensor/testing';
 
@@ -45,6 +47,33 @@ function fusedAttention(backend: Backend, options: { causal: boolean; window: re
   });
 }
 
+/** One fused sweep (7 steps, batch 3, hidden 37, lengths 7/3/5, reverse, batch-first projections) on `backend`. */
+function fusedSweep(backend: Backend, cell: 'lstm' | 'gru' | 'tanh'): Tensor[] {
+  return withBackend(backend, () => {
+    const generator = new Generator(7);
+    const [steps, batch, size] = [7, 3, 37];
+    const width = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * size;
+    const projected = randn([batch, steps, width], { generator }).transpose(0, 1);
+    const weightHidden = randn([width, size], { generator }).mul(0.3);
+    const biasHidden = randn([width], { generator });
+    const hidden = randn([batch, size], { generator });
+    const cellState = randn([batch, size], { generator });
+    const common = { projected: projected.view, weightHidden: weightHidden.view, biasHidden: biasHidden.view, hidden: hidden.view, lengths: [7, 3, 5], reverse: true, batchFirst: true };
+    const wrap = (handle: unknown, shape: number[]): Tensor => Tensor.fromHandle(backend, handle, shape, 'float32');
+    const rows = steps * batch;
+    if (cell === 'lstm') {
+      const result = backend.runFused!('lstmSequence', { ...common, cell: cellState.view, saveForBackward: true });
+      return [wrap(result.output, [rows, size]), wrap(result.hidden, [batch, size]), wrap(result.cell, [batch, size]), wrap(result.gates, [rows, 4 * size]), wrap(result.cells, [rows, size])];
+    }
+    if (cell === 'gru') {
+      const result = backend.runFused!('gruSequence', { ...common, saveForBackward: true });
+      return [wrap(result.output, [rows, size]), wrap(result.hidden, [batch, size]), wrap(result.gates, [rows, 4 * size])];
+    }
+    const result = backend.runFused!('rnnSequence', { ...common, nonlinearity: 'tanh' });
+    return [wrap(result.output, [rows, size]), wrap(result.hidden, [batch, size])];
+  });
+}
+
 /**
  * The extra checks. `tiled` is a backend of the same mode created with a tiny
  * `attentionTileElements`, so attention runs over many key tiles.
@@ -62,6 +91,29 @@ export function extraCases(tiled: Backend): ExtraCase[] {
   return [
     attention('fused attention, causal with Lq < Lk, masked keys', { causal: true, window: null, queries: 4, keys: 9 }),
     attention('fused attention, sliding window, Lq > Lk', { causal: false, window: [2, 1], queries: 8, keys: 6 }),
+    attention('fused attention, causal, 70 queries and 150 keys (several key tiles, split loops)', { causal: true, window: null, queries: 70, keys: 150 }),
+    {
+      name: 'matmul: edge tiles, transposed operands, broadcast batch, large tiles',
+      run: async (backend) => {
+        const seeded = (shape: number[], seed: number): Tensor => randn(shape, { generator: new Generator(seed) });
+        const build = (target: Backend): Tensor[] =>
+          withBackend(target, () => [
+            seeded([3, 67, 45], 1).matmul(seeded([3, 45, 131], 2)),
+            seeded([2, 45, 67], 3).transpose(1, 2).matmul(seeded([2, 131, 45], 4).transpose(1, 2)),
+            seeded([4, 33, 17], 5).matmul(seeded([17, 9], 6)),
+            seeded([10, 259, 40], 7).matmul(seeded([10, 40, 520], 8)),
+          ]);
+        return compare('matmul', build(backend), build(cpu));
+      },
+    },
+    ...(['lstm', 'gru', 'tanh'] as const).map((cell) => ({
+      name: `fused ${cell} sweep: lengths, reverse, batch-first view`,
+      run: async (backend: Backend) => {
+        const kernel = cell === 'lstm' ? 'lstmSequence' : cell === 'gru' ? 'gruSequence' : 'rnnSequence';
+        if (!backend.supports?.(kernel)) return null;
+        return compare(`${cell} sweep`, fusedSweep(backend, cell), fusedSweep(cpu, cell));
+      },
+    })),
     {
       name: 'index arithmetic on 1,030,000 elements (transposed copy, prime sizes)',
       run: async (backend) => {

@@ -49,8 +49,9 @@ export async function runGpuSuite(backend: GpuBackend, options: SuiteOptions): P
       report({ group: 'conformance', name: testCase.name, status: 'failed', message: `threw ${describeError(error)}` });
     }
   }
-  // The same mode with tiny attention tiles, so the fused kernels run over many key tiles.
-  const tiled = await createGpuBackend({ mode: backend.mode, attentionTileElements: 6, webgpu: { allowSoftwareAdapter: true } });
+  // The same mode with tiny attention tiles, so the fused kernels run over many key tiles (and on
+  // WebGPU with the key and query loops split over three workgroups).
+  const tiled = await createGpuBackend({ mode: backend.mode, attentionTileElements: 6, attentionKeySplits: 3, webgpu: { allowSoftwareAdapter: true } });
   for (const extra of extraCases(tiled)) {
     try {
       const problem = await extra.run(backend);

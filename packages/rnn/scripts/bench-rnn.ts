@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Generator, cpuBackend, getBackend, noGrad, randn, setBackend, type Tensor } from '@heed/tensor';
-import { GRU, LSTM, RNN, type RecurrentImplementation } from '../src/index.js';
+import { GRU, LSTM, RNN, type RecurrentImplementation } from '@heed/rnn';
 
 const argument = (name: string): string | undefined => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
 const list = (value: string | undefined, fallback: number[]): number[] => (value ? value.split(',').map(Number) : fallback);
@@ -32,10 +32,11 @@ if (threads) setBackend(cpuBackend({ threads: Number(threads) }));
 const backendInfo = (getBackend() as { info?: { kernels: string; threads: number } }).info;
 
 type Layer = RNN | LSTM | GRU;
+// Time-major [T, B, ·], as this benchmark has always measured (the layers default to batch-first).
 const kinds: [string, () => Layer][] = [
-  ['RNN', () => new RNN(size, size, { generator: new Generator(1) })],
-  ['LSTM', () => new LSTM(size, size, { generator: new Generator(1) })],
-  ['GRU', () => new GRU(size, size, { generator: new Generator(1) })],
+  ['RNN', () => new RNN(size, size, { batchFirst: false, generator: new Generator(1) })],
+  ['LSTM', () => new LSTM(size, size, { batchFirst: false, generator: new Generator(1) })],
+  ['GRU', () => new GRU(size, size, { batchFirst: false, generator: new Generator(1) })],
 ];
 
 function median(values: number[]): number {

@@ -78,7 +78,7 @@ export interface DecoderStep {
 
 /** A batch-first recurrent layer of the given kind (the building block of {@link Seq2Seq}). */
 export function makeRecurrentLayer(cell: RecurrentCellKind, inputSize: number, hiddenSize: number, options: { numLayers: number; bidirectional?: boolean; generator?: Generator }): RNNBase {
-  const common = { batchFirst: true, ...options };
+  const common = { ...options, batchFirst: true };
   if (cell === 'lstm') return new LSTM(inputSize, hiddenSize, common);
   if (cell === 'gru') return new GRU(inputSize, hiddenSize, common);
   if (cell === 'rnn') return new RNN(inputSize, hiddenSize, common);

@@ -16,8 +16,10 @@ function stepOf(x: Tensor, t: number, batchFirst: boolean): Tensor {
  * holds one state per step and the backward is linear in T.
  */
 export function composedSweep(inputs: SweepInputs): SweepResult {
-  const { mode, projected, h0, c0, weightHh, biasHh, batchFirst, reverse, lengths } = inputs;
+  const { mode, projected, h0, c0, weightHh, biasHh, weightHr, batchFirst, reverse, lengths } = inputs;
+  // `size` is the width of h (projSize for a projected LSTM); `cellSize` that of c.
   const [batch, size] = h0.shape;
+  const cellSize = c0 ? c0.shape[1] : null;
   const steps = projected.shape[batchFirst ? 1 : 0];
   const backend = projected.backend;
   // active[t] is [B, 1], true where step t is real for sequence b.
@@ -33,7 +35,7 @@ export function composedSweep(inputs: SweepInputs): SweepResult {
     let state: RecurrentState = { h: h0, c: c0 };
     for (const t of order) {
       before[t] = state;
-      const next = recurrentStep(mode, stepOf(projected, t, batchFirst), state, weightHh, biasHh);
+      const next = recurrentStep(mode, stepOf(projected, t, batchFirst), state, weightHh, biasHh, weightHr);
       const mask = active?.[t];
       if (mask) {
         outputs[t] = where(mask, next.h, 0);
@@ -46,12 +48,13 @@ export function composedSweep(inputs: SweepInputs): SweepResult {
     return state;
   });
   const packed = noGrad(() => pack(stack(outputs, batchFirst ? 1 : 0), final.h, final.c));
-  const differentiable = [projected, h0, ...(c0 ? [c0] : []), weightHh, ...(biasHh ? [biasHh] : [])];
+  const differentiable = [projected, h0, ...(c0 ? [c0] : []), weightHh, ...(biasHh ? [biasHh] : []), ...(weightHr ? [weightHr] : [])];
   const outputShape = batchFirst ? [batch, steps, size] : [steps, batch, size];
   record(mode, packed, differentiable, (grad) => {
-    const seeds = unpack(grad, outputShape, batch, size, mode === 'lstm');
+    const seeds = unpack(grad, outputShape, batch, size, cellSize);
     const weightLeaf = weightHh.detach().requiresGrad_();
     const biasLeaf = biasHh ? biasHh.detach().requiresGrad_() : null;
+    const projectionLeaf = weightHr ? weightHr.detach().requiresGrad_() : null;
     const gradProjected: Tensor[] = new Array<Tensor>(steps);
     let gradH = seeds.hN;
     let gradC = seeds.cN;
@@ -62,7 +65,7 @@ export function composedSweep(inputs: SweepInputs): SweepResult {
       const hLeaf = previous.h.detach().requiresGrad_();
       const cLeaf = previous.c ? previous.c.detach().requiresGrad_() : null;
       withGradEnabled(true, () => {
-        const next = recurrentStep(mode, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf);
+        const next = recurrentStep(mode, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf, projectionLeaf);
         const mask = active?.[t];
         const h = mask ? where(mask, next.h, hLeaf) : next.h;
         const output = mask ? where(mask, next.h, 0) : next.h;
@@ -78,7 +81,8 @@ export function composedSweep(inputs: SweepInputs): SweepResult {
     if (c0) out.push(gradC);
     out.push(weightLeaf.grad);
     if (biasHh) out.push(biasLeaf?.grad ?? null);
+    if (weightHr) out.push(projectionLeaf?.grad ?? null);
     return out;
   });
-  return unpack(packed, outputShape, batch, size, mode === 'lstm');
+  return unpack(packed, outputShape, batch, size, cellSize);
 }

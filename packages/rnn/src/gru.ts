@@ -11,7 +11,7 @@ import { RNNBase, type RecurrentForwardOptions, type RecurrentLayerOptions } fro
  *
  * @example
  * ```ts
- * const gru = new GRU(32, 64, { bidirectional: true, batchFirst: true });
+ * const gru = new GRU(32, 64, { bidirectional: true });
  * const { output, hN } = gru.forward(x, { lengths }); // x [B, T, 32]
  * output.shape; // [B, T, 128]
  * hN.shape;     // [2, B, 64]: forward and reverse final states
@@ -24,9 +24,9 @@ export class GRU extends RNNBase {
 
   /**
    * Runs the whole sequence.
-   * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
+   * @param input - [B, T, I] ([T, B, I] with `batchFirst: false`), or unbatched [T, I]
    * @param options - `h0` [layers·dirs, B, H] and per-sequence `lengths`
-   * @returns `output` [T, B, dirs·H] (or [B, T, dirs·H]) and `hN` [layers·dirs, B, H]
+   * @returns `output` [B, T, dirs·H] (or [T, B, dirs·H] with `batchFirst: false`) and `hN` [layers·dirs, B, H]
    */
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentResult & { cN: null } {
     return { ...this.run(input, options.h0, null, options.lengths), cN: null };

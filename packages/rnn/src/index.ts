@@ -11,7 +11,7 @@ export { LSTMCell, type LSTMState } from './lstm-cell.js';
 export { GRUCell } from './gru-cell.js';
 export { RecurrentCellBase, type CellOptions } from './cell-base.js';
 export { RNN, type RNNOptions } from './rnn.js';
-export { LSTM, type LSTMForwardOptions } from './lstm.js';
+export { LSTM, type LSTMForwardOptions, type LSTMOptions } from './lstm.js';
 export { GRU } from './gru.js';
 export { RNNBase, type RecurrentForwardOptions, type RecurrentLayerOptions } from './rnn-base.js';
 export { recurrent, parameterName, type RecurrentOptions, type RecurrentResult, type SequenceLengths } from './recurrent.js';

@@ -23,13 +23,15 @@ export interface RecurrentState {
  * `bias_ih`; this adds `h · weight_hhᵀ + bias_hh` and applies the gates:
  *
  * - `rnn_tanh` / `rnn_relu`: `h' = act(projected + W_hh h + b_hh)`
- * - `lstm`: `i, f, g, o = σ, σ, tanh, σ of (projected + W_hh h + b_hh)`, `c' = f c + i g`, `h' = o tanh(c')`
+ * - `lstm`: `i, f, g, o = σ, σ, tanh, σ of (projected + W_hh h + b_hh)`, `c' = f c + i g`, `h' = o tanh(c')`,
+ *   or `h' = W_hr (o tanh(c'))` with a projection `weightHr` (PyTorch's `proj_size`)
  * - `gru`: `r, z = σ(x_r + h_r), σ(x_z + h_z)`, `n = tanh(x_n + r (W_hn h + b_hn))`, `h' = (1 - z) n + z h`
  *
  * @param projected - shape [B, G·H] (G = {@link gateCount})
- * @param state - `h` [B, H], and `c` [B, H] for `lstm`
- * @param weightHh - shape [G·H, H]
+ * @param state - `h` [B, H] ([B, P] with a projection), and `c` [B, H] for `lstm`
+ * @param weightHh - shape [G·H, H] ([4H, P] with a projection)
  * @param biasHh - shape [G·H], or null
+ * @param weightHr - an LSTM's projection [P, H], or null (the default)
  * @returns the next state (`c` is null except for `lstm`)
  * @example
  * ```ts
@@ -43,9 +45,11 @@ export function recurrentStep(
   state: RecurrentState,
   weightHh: Tensor,
   biasHh: Tensor | null,
+  weightHr: Tensor | null = null,
 ): RecurrentState {
+  if (weightHr && mode !== 'lstm') throw new ValueError('recurrentStep', 'weightHr', `only an LSTM has a projection (this is ${mode})`);
   const hidden = linear(state.h, weightHh, biasHh);
-  const size = weightHh.shape[1];
+  const size = weightHr ? weightHr.shape[1] : weightHh.shape[1];
   switch (mode) {
     case 'rnn_tanh':
       return { h: tanh(projected.add(hidden)), c: null };
@@ -55,7 +59,8 @@ export function recurrentStep(
       const [i, f, g, o] = split(projected.add(hidden), size, -1);
       if (!state.c) throw new ValueError('recurrentStep', 'state.c', 'an LSTM step needs a cell state');
       const c = sigmoid(f).mul(state.c).add(sigmoid(i).mul(tanh(g)));
-      return { h: sigmoid(o).mul(tanh(c)), c };
+      const h = sigmoid(o).mul(tanh(c));
+      return { h: weightHr ? linear(h, weightHr) : h, c };
     }
     case 'gru': {
       const [inputR, inputZ, inputN] = split(projected, size, -1);

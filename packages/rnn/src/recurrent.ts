@@ -24,7 +24,10 @@ export interface RecurrentOptions {
   numLayers?: number;
   /** Run a second, reversed direction per layer and concatenate both outputs (default false). */
   bidirectional?: boolean;
-  /** `input` and `output` are [B, T, ·] instead of [T, B, ·] (default false; states are always [layers·dirs, B, H]). */
+  /**
+   * `input` and `output` are [B, T, ·] (default true, unlike PyTorch's False: heed is batch-first
+   * everywhere); pass false for [T, B, ·]. The states are always [layers·dirs, B, H].
+   */
   batchFirst?: boolean;
   /** Dropout probability on the output of each layer except the last, in training (default 0). */
   dropout?: number;
@@ -48,16 +51,16 @@ export interface RecurrentOptions {
 
 /** What a recurrent layer returns. */
 export interface RecurrentResult {
-  /** Top layer's hidden states: [T, B, dirs·H] ([B, T, dirs·H] when `batchFirst`), zero at padded steps. */
+  /** Top layer's hidden states: [B, T, dirs·H] ([T, B, dirs·H] with `batchFirst: false`), zero at padded steps. */
   output: Tensor;
-  /** Final hidden state of every layer and direction: [layers·dirs, B, H]. */
+  /** Final hidden state of every layer and direction: [layers·dirs, B, H] ([layers·dirs, B, P] for an LSTM with `projSize` P). */
   hN: Tensor;
-  /** Final cell state of an LSTM: [layers·dirs, B, H]; null for other modes. */
+  /** Final cell state of an LSTM: [layers·dirs, B, H] (H even with a projection); null for other modes. */
   cN: Tensor | null;
 }
 
-/** PyTorch's name of a layer parameter: `weight_ih_l0`, `bias_hh_l1_reverse`, … */
-export function parameterName(kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh', layer: number, reverse: boolean): string {
+/** PyTorch's name of a layer parameter: `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0` (LSTM projection), … */
+export function parameterName(kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_hr', layer: number, reverse: boolean): string {
   return `${kind}_l${layer}${reverse ? '_reverse' : ''}`;
 }
 
@@ -68,10 +71,10 @@ function requireParameter(op: string, parameters: Readonly<Record<string, Tensor
   return parameter;
 }
 
-function checkState(op: string, name: string, state: Tensor, expected: readonly number[]): void {
+function checkState(op: string, name: string, state: Tensor, expected: readonly number[], legend = '[layers·dirs, B, H]'): void {
   if (state.dtype !== 'float32') throw new DTypeError(op, name, 'float32', state.dtype);
   if (formatShape(state.shape) !== formatShape(expected)) {
-    throw new ShapeError(op, name, `${formatShape(expected)} ([layers·dirs, B, H])`, state.shape);
+    throw new ShapeError(op, name, `${formatShape(expected)} (${legend})`, state.shape);
   }
 }
 
@@ -95,16 +98,22 @@ export function checkLengths(op: string, lengths: SequenceLengths, batch: number
  * second direction). The layer classes {@link RNN}, {@link LSTM} and {@link GRU} call this with
  * their own parameters; call it directly to run a PyTorch state dict without a module.
  *
- * Legend: `T` time steps, `B` batch, `I` input size, `H` hidden size, `G` gates (1, 4 or 3).
+ * An LSTM whose parameters include `weight_hr_l{k}` [P, H] has projections (PyTorch's
+ * `proj_size` = P): `h_t = W_hr (o_t ⊙ tanh(c_t))`, so `weight_hh_l{k}` is [4H, P], layers above
+ * the first read dirs·P features, the output is [·, ·, dirs·P] and `hN` [layers·dirs, B, P], while
+ * `cN` keeps H. Projected LSTMs run the `composed` implementation.
+ *
+ * Legend: `T` time steps, `B` batch, `I` input size, `H` hidden size, `G` gates (1, 4 or 3),
+ * `P` projection size.
  *
  * @param mode - `rnn_tanh`, `rnn_relu`, `lstm` or `gru`
- * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
- * @param parameters - by PyTorch name: `weight_ih_l{k}` [G·H, I or dirs·H], `weight_hh_l{k}` [G·H, H], optional biases [G·H]
+ * @param input - [B, T, I] ([T, B, I] with `batchFirst: false`), or unbatched [T, I]
+ * @param parameters - by PyTorch name: `weight_ih_l{k}` [G·H, I or dirs·H], `weight_hh_l{k}` [G·H, H], optional biases [G·H], optional `weight_hr_l{k}` [P, H] (LSTM)
  * @returns `output`, `hN` and (LSTM) `cN`; see {@link RecurrentResult}
  * @example
  * ```ts
  * const state = loadSafetensors(bytes); // from torch: save_file(lstm.state_dict(), ...)
- * const { output, hN, cN } = recurrent('lstm', x, state, { numLayers: 2, batchFirst: true });
+ * const { output, hN, cN } = recurrent('lstm', x, state, { numLayers: 2 }); // x [B, T, I]
  * ```
  */
 export function recurrent(
@@ -116,13 +125,21 @@ export function recurrent(
 ): RecurrentResult {
   const numLayers = options.numLayers ?? 1;
   const directions = options.bidirectional ? 2 : 1;
-  const batchFirst = options.batchFirst ?? false;
+  const batchFirst = options.batchFirst ?? true;
   const p = options.dropout ?? 0;
   if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(op, 'numLayers', `must be a positive integer, got ${numLayers}`);
   if (!(p >= 0 && p < 1)) throw new ValueError(op, 'dropout', `must be in [0, 1), got ${p}`);
   const weightHh0 = parameters.weight_hh_l0;
   if (!weightHh0 || weightHh0.rank !== 2) throw new ValueError(op, 'parameters', 'missing weight_hh_l0 [G·H, H]');
-  const size = weightHh0.shape[1];
+  // `size` is H, the width of the gates and of an LSTM's cell; `stateSize` that of h and of each
+  // direction's output: H, or P for an LSTM with projections (weight_hr_l{k} [P, H]).
+  const weightHr0 = parameters.weight_hr_l0;
+  if (weightHr0 && mode !== 'lstm') throw new ValueError(op, 'parameters', `weight_hr_l0: only an LSTM has projections (proj_size), not ${mode}`);
+  if (weightHr0 && (weightHr0.rank !== 2 || weightHr0.shape[0] < 1 || weightHr0.shape[0] >= weightHr0.shape[1])) {
+    throw new ShapeError(op, 'weight_hr_l0', '[P, H] with 1 ≤ P < H (an LSTM projection)', weightHr0.shape);
+  }
+  const size = weightHr0 ? weightHr0.shape[1] : weightHh0.shape[1];
+  const stateSize = weightHr0 ? weightHr0.shape[0] : size;
   const width = gateCount(mode) * size;
   const inputSize = parameters.weight_ih_l0?.shape[1] ?? -1;
   if (input.dtype !== 'float32') throw new DTypeError(op, 'input', 'float32', input.dtype);
@@ -135,29 +152,30 @@ export function recurrent(
   const batch = x.shape[batchFirst ? 0 : 1];
   const steps = x.shape[batchFirst ? 1 : 0];
   if (batch < 1 || steps < 1) throw new ShapeError(op, 'input', `${pattern} with T ≥ 1 and B ≥ 1`, input.shape);
-  const stateShape = unbatched ? [numLayers * directions, size] : [numLayers * directions, batch, size];
-  if (options.h0) checkState(op, 'h0', options.h0, stateShape);
+  const statesShape = (features: number): number[] => (unbatched ? [numLayers * directions, features] : [numLayers * directions, batch, features]);
+  if (options.h0) checkState(op, 'h0', options.h0, statesShape(stateSize), weightHr0 ? '[layers·dirs, B, projSize]' : undefined);
   if (options.c0) {
     if (mode !== 'lstm') throw new ValueError(op, 'c0', `only an LSTM has a cell state (this is ${mode})`);
-    checkState(op, 'c0', options.c0, stateShape);
+    checkState(op, 'c0', options.c0, statesShape(size));
   }
   const lengths = options.lengths ? checkLengths(op, options.lengths, batch, steps) : null;
   const h0 = options.h0 && unbatched ? options.h0.unsqueeze(1) : options.h0;
   const c0 = options.c0 && unbatched ? options.c0.unsqueeze(1) : options.c0;
-  const initial = (state: Tensor | null | undefined, index: number): Tensor =>
-    state ? state.slice(0, index, index + 1).squeeze(0) : zeros([batch, size], { backend: x.backend });
+  const initial = (state: Tensor | null | undefined, index: number, features: number): Tensor =>
+    state ? state.slice(0, index, index + 1).squeeze(0) : zeros([batch, features], { backend: x.backend });
 
   let layerInput = x;
   const finalH: Tensor[] = [];
   const finalC: Tensor[] = [];
   for (let layer = 0; layer < numLayers; layer++) {
-    const layerInputSize = layer === 0 ? inputSize : directions * size;
+    const layerInputSize = layer === 0 ? inputSize : directions * stateSize;
     const flat = layerInput.reshape([batch * steps, layerInputSize]);
     const outputs: Tensor[] = [];
     for (let direction = 0; direction < directions; direction++) {
       const reverse = direction === 1;
       const weightIh = requireParameter(op, parameters, parameterName('weight_ih', layer, reverse), [width, layerInputSize]);
-      const weightHh = requireParameter(op, parameters, parameterName('weight_hh', layer, reverse), [width, size]);
+      const weightHh = requireParameter(op, parameters, parameterName('weight_hh', layer, reverse), [width, stateSize]);
+      const weightHr = weightHr0 ? requireParameter(op, parameters, parameterName('weight_hr', layer, reverse), [stateSize, size]) : null;
       const hasBias = parameterName('bias_ih', layer, reverse) in parameters;
       const biasIh = hasBias ? requireParameter(op, parameters, parameterName('bias_ih', layer, reverse), [width]) : null;
       const biasHh = hasBias ? requireParameter(op, parameters, parameterName('bias_hh', layer, reverse), [width]) : null;
@@ -169,10 +187,11 @@ export function recurrent(
       const result = recurrentSweep({
         mode,
         projected,
-        h0: initial(h0, index),
-        c0: mode === 'lstm' ? initial(c0, index) : null,
+        h0: initial(h0, index, stateSize),
+        c0: mode === 'lstm' ? initial(c0, index, size) : null,
         weightHh,
         biasHh: foldBiases ? add(biasIh, biasHh) : biasHh,
+        weightHr,
         batchFirst,
         reverse,
         lengths,

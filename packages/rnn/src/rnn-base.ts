@@ -10,7 +10,10 @@ export interface RecurrentLayerOptions {
   numLayers?: number;
   /** Learn the biases (default true). */
   bias?: boolean;
-  /** `input` and `output` are [B, T, ·] instead of [T, B, ·] (default false). */
+  /**
+   * `input` and `output` are [B, T, ·] (default true, unlike PyTorch's False: heed is batch-first
+   * everywhere); pass false for [T, B, ·]. The states are always [layers·dirs, B, H].
+   */
   batchFirst?: boolean;
   /** Dropout probability on each layer's output except the last, in training mode (default 0). */
   dropout?: number;
@@ -36,8 +39,10 @@ export interface RecurrentForwardOptions {
 /**
  * What {@link RNN}, {@link LSTM} and {@link GRU} share: PyTorch's parameters for every layer `k`
  * and direction (`weight_ih_l{k}` [G·H, I or dirs·H], `weight_hh_l{k}` [G·H, H], `bias_ih_l{k}`,
- * `bias_hh_l{k}` [G·H], with `_reverse` for the second direction), registered in PyTorch's
- * order and initialised U(±1/√H), so `loadStateDict` takes a PyTorch state dict as it is.
+ * `bias_hh_l{k}` [G·H], and for an LSTM with `projSize` P `weight_hr_l{k}` [P, H], with
+ * `weight_hh_l{k}` [4H, P] and layers above the first reading dirs·P; `_reverse` for the second
+ * direction), registered in PyTorch's order and initialised U(±1/√H), so `loadStateDict` takes a
+ * PyTorch state dict as it is.
  */
 export abstract class RNNBase extends Module {
   readonly numLayers: number;
@@ -45,6 +50,8 @@ export abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** An LSTM's projection size P (PyTorch's `proj_size`); 0 for no projection and for RNN and GRU. */
+  readonly projSize: number;
   /** How the recurrence runs; may be changed at any time. */
   implementation: RecurrentImplementation;
   readonly #generator: Generator | undefined;
@@ -54,7 +61,7 @@ export abstract class RNNBase extends Module {
     readonly mode: RecurrentMode,
     readonly inputSize: number,
     readonly hiddenSize: number,
-    options: RecurrentLayerOptions = {},
+    options: RecurrentLayerOptions & { projSize?: number } = {},
   ) {
     super();
     const op = this.constructor.name;
@@ -63,23 +70,35 @@ export abstract class RNNBase extends Module {
     this.numLayers = options.numLayers ?? 1;
     checkSize(op, 'numLayers', this.numLayers);
     this.bias = options.bias ?? true;
-    this.batchFirst = options.batchFirst ?? false;
+    this.batchFirst = options.batchFirst ?? true;
     this.dropout = options.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(op, 'dropout', `must be in [0, 1), got ${this.dropout}`);
     this.bidirectional = options.bidirectional ?? false;
+    this.projSize = options.projSize ?? 0;
+    if (this.projSize !== 0 && mode !== 'lstm') {
+      throw new ValueError(op, 'projSize', `projections are only supported for LSTM, not RNN or GRU (got projSize ${this.projSize})`);
+    }
+    if (!Number.isInteger(this.projSize) || this.projSize < 0) {
+      throw new ValueError(op, 'projSize', `must be a non-negative integer (0 disables projections), got ${this.projSize}`);
+    }
+    if (this.projSize >= hiddenSize) {
+      throw new ValueError(op, 'projSize', `must be smaller than hiddenSize (${hiddenSize}), got ${this.projSize}`);
+    }
     this.implementation = options.implementation ?? 'auto';
     this.#generator = options.generator;
     const width = gateCount(mode) * hiddenSize;
+    const stateSize = this.outputSize;
     const bound = 1 / Math.sqrt(hiddenSize);
     const random = options.generator ? { generator: options.generator } : {};
     for (let layer = 0; layer < this.numLayers; layer++) {
-      const layerInput = layer === 0 ? inputSize : this.directions * hiddenSize;
+      const layerInput = layer === 0 ? inputSize : this.directions * stateSize;
       for (let direction = 0; direction < this.directions; direction++) {
         const reverse = direction === 1;
         const shapes: [Parameters<typeof parameterName>[0], number[]][] = [
           ['weight_ih', [width, layerInput]],
-          ['weight_hh', [width, hiddenSize]],
+          ['weight_hh', [width, stateSize]],
           ...(this.bias ? ([['bias_ih', [width]], ['bias_hh', [width]]] as [Parameters<typeof parameterName>[0], number[]][]) : []),
+          ...(this.projSize > 0 ? ([['weight_hr', [this.projSize, hiddenSize]]] as [Parameters<typeof parameterName>[0], number[]][]) : []),
         ];
         for (const [kind, shape] of shapes) {
           const name = parameterName(kind, layer, reverse);
@@ -90,10 +109,16 @@ export abstract class RNNBase extends Module {
   }
 
   /**
-   * Runs the whole sequence (see each subclass): `input` [T, B, I] or [B, T, I] → `output`, `hN`
+   * Runs the whole sequence (see each subclass): `input` [B, T, I] (or [T, B, I] with
+   * `batchFirst: false`) → `output`, `hN`
    * and, for an LSTM, `cN`. `c0` is for LSTMs only.
    */
   abstract forward(input: Tensor, options?: RecurrentForwardOptions & { c0?: Tensor | null }): RecurrentResult;
+
+  /** The width of the hidden state `h` and of each direction's output: `projSize` when set, else `hiddenSize`. */
+  get outputSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
 
   /** 2 when bidirectional, else 1. */
   get directions(): number {

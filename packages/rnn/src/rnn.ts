@@ -17,7 +17,7 @@ export interface RNNOptions extends RecurrentLayerOptions {
  *
  * @example
  * ```ts
- * const rnn = new RNN(8, 16, { numLayers: 2, batchFirst: true });
+ * const rnn = new RNN(8, 16, { numLayers: 2 }); // batch-first: [B, T, I]
  * const { output, hN } = rnn.forward(randn([4, 10, 8]), { lengths: [10, 7, 7, 3] });
  * output.shape; // [4, 10, 16]
  * hN.shape;     // [2, 4, 16]
@@ -38,9 +38,9 @@ export class RNN extends RNNBase {
 
   /**
    * Runs the whole sequence.
-   * @param input - [T, B, I] ([B, T, I] when `batchFirst`), or unbatched [T, I]
+   * @param input - [B, T, I] ([T, B, I] with `batchFirst: false`), or unbatched [T, I]
    * @param options - `h0` [layers·dirs, B, H] and per-sequence `lengths`
-   * @returns `output` [T, B, dirs·H] (or [B, T, dirs·H]) and `hN` [layers·dirs, B, H]
+   * @returns `output` [B, T, dirs·H] (or [T, B, dirs·H] with `batchFirst: false`) and `hN` [layers·dirs, B, H]
    */
   forward(input: Tensor, options: RecurrentForwardOptions = {}): RecurrentResult & { cN: null } {
     return { ...this.run(input, options.h0, null, options.lengths), cN: null };

@@ -24,7 +24,7 @@ export interface Seq2SeqOptions extends DecoderAttentionOptions {
   bidirectional?: boolean;
   /**
    * Your own encoder instead of the built one: any {@link RNN}, {@link LSTM} or {@link GRU} with
-   * `batchFirst: true` and `inputSize = embeddingDim`.
+   * `batchFirst: true` (the default) and `inputSize = embeddingDim`.
    */
   encoder?: RNNBase;
   /** Dropout on embeddings, between layers and on attentional vectors, in training (default 0). */
@@ -106,7 +106,7 @@ export class Seq2Seq extends Module {
     if (!encoder.batchFirst) throw new ValueError('Seq2Seq', 'encoder', 'must be built with batchFirst: true');
     if (encoder.inputSize !== embeddingDim) throw new ValueError('Seq2Seq', 'encoder', `inputSize is ${encoder.inputSize}, but embeddingDim is ${embeddingDim}`);
     this.encoder = this.registerModule('encoder', encoder);
-    const memoryDim = encoder.directions * encoder.hiddenSize;
+    const memoryDim = encoder.directions * encoder.outputSize;
     const decoderLayers = options.decoderLayers ?? 1;
     this.bridge = this.registerModule('bridge', new Linear(memoryDim, decoderLayers * hiddenSize, random));
     this.decoder = this.registerModule(
@@ -155,7 +155,7 @@ export class Seq2Seq extends Module {
     const directions = this.encoder.directions;
     const layers = this.encoder.numLayers;
     // The top layer's final states, both directions side by side: [B, dirs·H].
-    const top = result.hN.slice(0, (layers - 1) * directions).permute([1, 0, 2]).reshape([batch, directions * this.encoder.hiddenSize]);
+    const top = result.hN.slice(0, (layers - 1) * directions).permute([1, 0, 2]).reshape([batch, directions * this.encoder.outputSize]);
     const hidden = this.decoder.hiddenSize;
     const h = this.bridge.forward(top).tanh().reshape([batch, this.decoder.numLayers, hidden]).permute([1, 0, 2]).contiguous();
     const c = this.decoder.rnn instanceof LSTM ? zeros([this.decoder.numLayers, batch, hidden]) : null;

@@ -1,5 +1,6 @@
 import { isGradEnabled, record, type Tensor } from '@heed/tensor';
 import { composedSweep } from './composed-sweep.js';
+import { deviceSweep, hasDeviceSweep } from './device-sweep.js';
 import { fromHost, readHost } from './host-data.js';
 import { hostBackend } from './host-kernels.js';
 import { fusedSweepForward, hostSweepBackward, hostSweepForward, type HostSweepProblem } from './host-sweep.js';
@@ -11,7 +12,10 @@ import type { RecurrentMode } from './recurrent-step.js';
  * forward on the backend's fused `lstmSequence`/`gruSequence`/`rnnSequence` kernel when it has one (plain loops
  * otherwise), with a hand-written backward through time (zero-copy on the CPU backend, and usable
  * on any backend that reads synchronously). `composed`: tensor ops per step, on any backend.
- * `auto` (the default): `host` on the CPU backend, `composed` elsewhere.
+ * `auto` (the default): `host` on the CPU backend; elsewhere, when no gradient is recorded and the
+ * backend has the fused sweep kernel (such as @heed/gpu's WebGPU mode), that kernel on the
+ * device (one dispatch per layer and direction); `composed` otherwise. An LSTM with a projection
+ * (`projSize`) always runs `composed`: the fused kernels have no projection.
  */
 export type RecurrentImplementation = 'auto' | 'host' | 'composed';
 
@@ -23,9 +27,11 @@ export interface SweepInputs {
   /** [B, H] each; `c0` only for LSTMs. */
   h0: Tensor;
   c0: Tensor | null;
-  /** [G·H, H] and [G·H] (or null); outside GRU `biasHh` may be `bias_ih + bias_hh`. */
+  /** [G·H, H] and [G·H] (or null); outside GRU `biasHh` may be `bias_ih + bias_hh`. With an LSTM projection `weightHh` is [4H, P]. */
   weightHh: Tensor;
   biasHh: Tensor | null;
+  /** An LSTM's projection `weight_hr` [P, H] (`h_t = W_hr (o_t ⊙ tanh(c_t))`, so `h0` is [B, P]), or null. */
+  weightHr: Tensor | null;
   batchFirst: boolean;
   reverse: boolean;
   /** Per-sequence lengths, already checked to lie in [1, T], or null. */
@@ -41,7 +47,13 @@ export interface SweepInputs {
  * through time in one pass.
  */
 export function recurrentSweep(inputs: SweepInputs): SweepResult {
-  const implementation = inputs.implementation === 'auto' ? (inputs.projected.backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
+  if (inputs.weightHr) return composedSweep(inputs);
+  const backend = inputs.projected.backend;
+  if (inputs.implementation === 'auto' && backend.name !== 'cpu' && hasDeviceSweep(backend, inputs.mode)) {
+    const differentiable = [inputs.projected, inputs.h0, inputs.c0, inputs.weightHh, inputs.biasHh];
+    if (!(isGradEnabled() && differentiable.some((tensor) => tensor?.requiresGrad))) return deviceSweep(inputs);
+  }
+  const implementation = inputs.implementation === 'auto' ? (backend.name === 'cpu' ? 'host' : 'composed') : inputs.implementation;
   return implementation === 'host' ? hostSweep(inputs) : composedSweep(inputs);
 }
 
@@ -99,5 +111,5 @@ function hostSweep(inputs: SweepInputs): SweepResult {
       return out;
     });
   }
-  return unpack(result, outputShape, batch, size, lstm);
+  return unpack(result, outputShape, batch, size, lstm ? size : null);
 }

@@ -67,11 +67,11 @@ describe.each(modes)('%s cell', (mode) => {
     const cell = makeCell(mode, 3, 4, generator);
     const layer = mode === 'lstm' ? new LSTM(3, 4) : mode === 'gru' ? new GRU(3, 4) : new RNN(3, 4, { nonlinearity: mode === 'rnn_relu' ? 'relu' : 'tanh' });
     layer.loadStateDict(Object.fromEntries(Object.entries(cell.stateDict()).map(([name, value]) => [`${name}_l0`, value])));
-    const x = random([1, 2, 3], generator);
+    const x = random([2, 1, 3], generator); // [B, T = 1, I]
     const h = random([2, 4], generator);
     const c = random([2, 4], generator);
     const result = layer instanceof LSTM ? layer.forward(x, { h0: h.unsqueeze(0), c0: c.unsqueeze(0) }) : layer.forward(x, { h0: h.unsqueeze(0) });
-    expectClose(result.output.squeeze(0), runCell(cell, x.squeeze(0), h, c).h);
+    expectClose(result.output.squeeze(1), runCell(cell, x.squeeze(1), h, c).h);
   });
 });
 

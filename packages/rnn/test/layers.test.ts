@@ -1,4 +1,4 @@
-import { HeedError, concat, getBackend, loadSafetensors, saveSafetensors, withBackend, type Backend, type Tensor } from '@heed/tensor';
+import { HeedError, concat, getBackend, loadSafetensors, noGrad, saveSafetensors, withBackend, type Backend, type Tensor } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, recurrent, type RNNBase, type RecurrentMode, type RecurrentResult } from '../src/index.js';
@@ -91,6 +91,42 @@ describe.each(modes)('%s layers', (mode) => {
     runs[0].grads.forEach((grad, index) => expectClose(grad, runs[1].grads[index], 1e-4));
   });
 
+  it("run inference on a non-CPU backend's fused sweep kernel, on the device, and train through the composed path", () => {
+    // A backend that is not the CPU backend but offers the fused sweeps (as @heed/gpu's WebGPU
+    // mode does): under noGrad each layer and direction is one runFused call on its views.
+    const cpu = getBackend();
+    const kernel = mode === 'lstm' ? 'lstmSequence' : mode === 'gru' ? 'gruSequence' : 'rnnSequence';
+    const calls: string[] = [];
+    const device: Backend = {
+      ...cpu,
+      name: 'fused-device',
+      runFused: (name, args) => {
+        calls.push(name);
+        return cpu.runFused!(name, args);
+      },
+    };
+    const build = (backend: Backend, grad: boolean) =>
+      withBackend(backend, () => {
+        const generator = new Generator(16);
+        const layer = makeLayer(mode, 3, 5, { numLayers: 2, bidirectional: true, batchFirst: true, generator });
+        const x = random([3, 6, 3], generator);
+        const h0 = random([4, 3, 5], generator, 0.5);
+        const c0 = random([4, 3, 5], generator, 0.5);
+        return grad ? run(layer, x, { h0, c0, lengths: [6, 1, 4] }) : noGrad(() => run(layer, x, { h0, c0, lengths: [6, 1, 4] }));
+      });
+    const want = build(cpu, false);
+    calls.length = 0;
+    const got = build(device, false);
+    expect(calls.filter((name) => name === kernel)).toHaveLength(4);
+    expectClose(got.output, want.output);
+    expectClose(got.hN, want.hN);
+    if (mode === 'lstm') expectClose(got.cN!, want.cN!);
+    calls.length = 0;
+    const trained = build(device, true);
+    expect(calls.filter((name) => name === kernel)).toHaveLength(0);
+    expectClose(trained.output, want.output);
+  });
+
   it('have gradients that match finite differences', () => {
     // Two bidirectional layers with the host implementation; one layer with the composed one
     // (which the test above also compares with the host one on a larger case).
@@ -144,7 +180,7 @@ describe('recurrent layers', () => {
 
   it('treat batchFirst as a transpose of input and output only', () => {
     const generator = new Generator(21);
-    const timeMajor = new LSTM(3, 4, { numLayers: 2, bidirectional: true, generator });
+    const timeMajor = new LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: false, generator });
     const batchMajor = new LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true });
     batchMajor.loadStateDict(timeMajor.stateDict());
     const x = random([6, 2, 3], generator);
@@ -155,16 +191,38 @@ describe('recurrent layers', () => {
     expectClose(b.cN, a.cN);
   });
 
+  it('read [B, T, I] when built without batchFirst (heed is batch-first everywhere)', () => {
+    const generator = new Generator(25);
+    const [batch, steps] = [2, 5];
+    for (const mode of modes) {
+      const layer = makeLayer(mode, 3, 4, { generator });
+      const timeMajor = makeLayer(mode, 3, 4, { batchFirst: false });
+      timeMajor.loadStateDict(layer.stateDict());
+      expect(layer.batchFirst).toBe(true);
+      const x = random([batch, steps, 3], generator);
+      const result = run(layer, x, { lengths: [5, 3] });
+      expect(result.output.shape).toEqual([batch, steps, 4]);
+      expect(result.hN.shape).toEqual([1, batch, 4]);
+      const want = run(timeMajor, x.transpose(0, 1), { lengths: [5, 3] });
+      expectClose(result.output, want.output.transpose(0, 1));
+      expectClose(result.hN, want.hN);
+      // The function the layers call has the same default.
+      const functional = recurrent(mode, x, layer.stateDict(), { lengths: [5, 3] });
+      expect(functional.output.shape).toEqual([batch, steps, 4]);
+      expectClose(functional.hN, want.hN);
+    }
+  });
+
   it('accept an unbatched sequence', () => {
     const generator = new Generator(22);
     const gru = new GRU(3, 4, { bidirectional: true, generator });
     const x = random([5, 3], generator);
     const h0 = random([2, 4], generator);
     const single = gru.forward(x, { h0 });
-    const batched = gru.forward(x.unsqueeze(1), { h0: h0.unsqueeze(1) });
+    const batched = gru.forward(x.unsqueeze(0), { h0: h0.unsqueeze(1) });
     expect(single.output.shape).toEqual([5, 8]);
     expect(single.hN.shape).toEqual([2, 4]);
-    expectClose(single.output, batched.output.squeeze(1));
+    expectClose(single.output, batched.output.squeeze(0));
   });
 
   it('apply dropout between layers only in training mode', () => {
@@ -186,7 +244,7 @@ describe('recurrent layers', () => {
     const generator = new Generator(24);
     const rnn = new RNN(3, 4, { generator });
     for (const parameter of rnn.parameters()) parameter.requiresGrad = false;
-    const x = random([5, 2, 3], generator);
+    const x = random([2, 5, 3], generator);
     const before = Array.from(x.dataSync());
     const { output, hN } = rnn.forward(x, { lengths: [5, 2] });
     expect(output.requiresGrad || hN.requiresGrad).toBe(false);

@@ -82,7 +82,7 @@ describe('lengths as a tensor', () => {
   it('accepts an int32 tensor [B]', () => {
     const generator = new Generator(33);
     const gru = new GRU(3, 4, { generator });
-    const x = random([5, 2, 3], generator);
+    const x = random([2, 5, 3], generator);
     expectClose(gru.forward(x, { lengths: tensor([5, 2], { dtype: 'int32' }) }).hN, gru.forward(x, { lengths: [5, 2] }).hN, 0);
   });
 });

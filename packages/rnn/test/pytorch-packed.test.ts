@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runReferenceDocuments, type ReferenceDocument } from '@heed/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { makeAdapters } from './reference-adapters.js';
@@ -6,10 +8,17 @@ import { makeAdapters } from './reference-adapters.js';
 // PyTorch's own numbers for packed sequences (fixtures/generate-packed.py): outputs, final states
 // and every gradient, for unsorted lengths, two bidirectional layers, and a length-1 sequence.
 const packed = JSON.parse(readFileSync(new URL('./fixtures/packed.json', import.meta.url), 'utf8')) as ReferenceDocument;
-// The shared reference cases (when the checkout has them), here to run the composed implementation
-// too; `pnpm test:reference` runs them with the default one.
-const sharedFile = new URL('../../../../shared/reference/recurrent.json', import.meta.url);
+// The shared reference cases, here to run the composed implementation too; `pnpm test:reference`
+// runs them with the default one. They live beside the clone (CI always has them, and
+// $HEED_REFERENCE_DIR may point elsewhere): a missing file fails, never skips.
+const repository = fileURLToPath(new URL('../../../', import.meta.url));
+const sharedFile = join(resolve(repository, process.env.HEED_REFERENCE_DIR ?? '../shared/reference'), 'recurrent.json');
 const shared = existsSync(sharedFile) ? (JSON.parse(readFileSync(sharedFile, 'utf8')) as ReferenceDocument) : null;
+
+it('finds the shared PyTorch reference cases', () => {
+  if (!shared) throw new Error(`the PyTorch reference file ${sharedFile} is missing: check out heed's shared/reference beside the clone, or set HEED_REFERENCE_DIR`);
+  expect(shared.cases?.length).toBeGreaterThan(0);
+});
 
 describe.each(['host', 'composed'] as const)('PyTorch reference cases, %s implementation', (implementation) => {
   const adapters = makeAdapters(implementation);

@@ -6,13 +6,14 @@ const one = (value: ReferenceValue | undefined): Tensor | null => (value instanc
 
 /**
  * Runs a PyTorch `nn.RNN`/`nn.LSTM`/`nn.GRU` case (batch first) through the functional
- * `recurrent`. An optional int32 input `lengths` [B] makes it a packed-sequence case.
+ * `recurrent`. An optional int32 input `lengths` [B] makes it a packed-sequence case; `weight_hr_l{k}`
+ * parameters make it an LSTM with projections (`proj_size`).
  */
 function adapter(mode: RecurrentMode, implementation: RecurrentImplementation): ReferenceAdapter {
   return (inputs, attrs) => {
     const parameters: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(inputs)) {
-      if (/^(weight|bias)_(ih|hh)_l\d+(_reverse)?$/.test(name) && value instanceof Tensor) parameters[name] = value;
+      if (/^(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?$/.test(name) && value instanceof Tensor) parameters[name] = value;
     }
     const x = one(inputs.x);
     if (!x) throw new Error('the case has no input x');

@@ -130,6 +130,6 @@ describe('Seq2Seq', () => {
     expect(() => model.forward(source, target, { sourceLengths: [5, 2, 6] })).toThrowError(/lengths\[2\] is 6/);
     expect(() => model.forward(source, target, { teacherForcingRatio: 2 })).toThrowError(/teacherForcingRatio/);
     expect(() => base(new Generator(48), { score: 'dot', bidirectional: true })).toThrowError(/'dot' needs the decoder hidden size \(8\) to equal the memory depth \(16\)/);
-    expect(() => base(new Generator(49), { encoder: new LSTM(6, 4) })).toThrowError(/batchFirst/);
+    expect(() => base(new Generator(49), { encoder: new LSTM(6, 4, { batchFirst: false }) })).toThrowError(/batchFirst/);
   });
 });

@@ -13,7 +13,7 @@
  * peers suite, in the same process as heed's rows.
  */
 import { cpus, loadavg } from 'node:os';
-import { cpuBackend, type CpuBackend, type DataArray, type View } from '../src/index.js';
+import { cpuBackend, type CpuBackend, type DataArray, type View } from '@heed/tensor';
 
 const flags = process.argv.slice(2);
 const quick = flags.includes('--quick');

@@ -4,6 +4,20 @@ import type { Tensor } from './tensor.js';
 /** The gradient rule of one op application: maps d loss / d output to d loss / d each input. */
 export type GradRule = (grad: Tensor) => readonly (Tensor | null)[];
 
+/**
+ * The marker an op without a gradient (a comparison, `argmax`, a cast to bool or int32) passes
+ * instead of a rule: its result never requires grad. Required, never implied: `record` rejects
+ * `null` and `undefined`, so an op cannot lose its gradient by forgetting to write one.
+ *
+ * @example
+ * ```ts
+ * record('roundToInt', out, [x], nonDifferentiable);
+ * ```
+ */
+export const nonDifferentiable: unique symbol = Symbol.for('heed.nonDifferentiable');
+/** The type of {@link nonDifferentiable}. */
+export type NonDifferentiable = typeof nonDifferentiable;
+
 /** What an op result remembers for the backward pass. */
 export interface GradNode {
   /** The op's name, for error messages and graph printing. */
@@ -52,9 +66,21 @@ export function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
 
 /**
  * Attaches a gradient rule to an op's result when recording is on and an input requires grad.
- * Every differentiable op calls this with its rule right beside its forward computation.
+ * `@heed/tensor`'s own ops reach this through their typed rule tables (`OpName`, `gradRules`);
+ * an op defined in another package (a fused attention, a recurrent sweep) calls it directly with
+ * its rule written beside its forward, or with {@link nonDifferentiable}. The rule is required:
+ * `null` or `undefined` is a `GradientError`, never a silently missing gradient.
+ *
+ * @example
+ * ```ts
+ * const out = record('straightThrough', hard, [soft], (grad) => [grad]);
+ * ```
  */
-export function record(op: string, output: Tensor, inputs: readonly Tensor[], backward: GradRule): Tensor {
+export function record(op: string, output: Tensor, inputs: readonly Tensor[], backward: GradRule | NonDifferentiable): Tensor {
+  if (backward !== nonDifferentiable && typeof backward !== 'function') {
+    throw new GradientError(op, 'no gradient rule was given; pass the rule, or nonDifferentiable for an op without a gradient');
+  }
+  if (backward === nonDifferentiable) return output;
   if (!gradEnabled || output.dtype !== 'float32') return output;
   if (!inputs.some((input) => input.requiresGrad)) return output;
   output.setGradNode({ op, inputs, backward });
@@ -85,7 +111,12 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export interface BackwardOptions {
   /** d loss / d root; defaults to ones for a single-element root. */
   gradient?: Tensor;
-  /** Record the backward computation itself, for higher-order gradients. */
+  /**
+   * Record the backward computation itself, for higher-order gradients: the `.grad` tensors this
+   * call accumulates keep their graph (`grad.requiresGrad` is true where the gradient depends on a
+   * tensor that requires grad), so `grad.sum().backward()` differentiates them again. Without it,
+   * `.grad` is detached.
+   */
   createGraph?: boolean;
 }
 
@@ -108,6 +139,7 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
     }
     seed = root.onesLike();
   }
+  const createGraph = options.createGraph === true;
   const run = (): void => {
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
     const order = topologicalOrder(root);
@@ -118,10 +150,10 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       grads.delete(tensor);
       const node = tensor.gradNode;
       if (!node) {
-        tensor.accumulateGrad(grad);
+        tensor.accumulateGrad(grad, createGraph);
         continue;
       }
-      if (tensor.retainsGrad) tensor.accumulateGrad(grad);
+      if (tensor.retainsGrad) tensor.accumulateGrad(grad, createGraph);
       const inputGrads = node.backward(grad);
       node.inputs.forEach((input, position) => {
         const inputGrad = inputGrads[position];
@@ -132,5 +164,5 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       });
     }
   };
-  withGradEnabled(options.createGraph === true, run);
+  withGradEnabled(createGraph, run);
 }

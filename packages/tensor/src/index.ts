@@ -40,7 +40,20 @@ export type {
 export { getBackend, setBackend, withBackend } from './backend-registry.js';
 export { cpuBackend, createCpuBackend, type CpuBackend, type CpuBackendInfo, type CpuBackendOptions } from './cpu/cpu-backend.js';
 export type { WasmFeatures } from './wasm/features.js';
-export { backward, isGradEnabled, noGrad, record, withGradEnabled, type BackwardOptions, type GradNode, type GradRule } from './autograd.js';
+export {
+  backward,
+  isGradEnabled,
+  noGrad,
+  nonDifferentiable,
+  record,
+  withGradEnabled,
+  type BackwardOptions,
+  type GradNode,
+  type GradRule,
+  type NonDifferentiable,
+} from './autograd.js';
+export { gradRules, isDifferentiable, opNames } from './ops/grad-rules.js';
+export type { GradRules, OpGradRule, OpName, OpSaved } from './ops/op-set.js';
 export { arange, eye, full, fullLike, linspace, ones, onesLike, scalar, tensor, zeros, zerosLike, type CreationOptions } from './ops/creation.js';
 export {
   abs,

@@ -44,6 +44,36 @@ describe('safetensors', () => {
     expect(loaded.d.item()).toBe(-5);
   });
 
+  it('refuses 64-bit and unsigned integers outside the int32 range instead of wrapping them', () => {
+    const single = (dtype: string, write: (view: DataView) => void, bytes: number): Uint8Array => {
+      const data = new Uint8Array(bytes * 2);
+      const view = new DataView(data.buffer);
+      write(view);
+      return file({ ids: { dtype, shape: [2], data_offsets: [0, bytes * 2] } }, data);
+    };
+    const i64 = (first: bigint, second: bigint) =>
+      single('I64', (view) => { view.setBigInt64(0, first, true); view.setBigInt64(8, second, true); }, 8);
+    // Both ends of int32 load exactly.
+    expect(loadSafetensors(i64(2147483647n, -2147483648n)).ids.toArray()).toEqual([2147483647, -2147483648]);
+    expect(() => loadSafetensors(i64(1n, 2147483648n))).toThrow(FormatError);
+    expect(() => loadSafetensors(i64(1n, 2147483648n))).toThrow(/tensor ids: I64 value 2147483648 at element 1 .*no int64 dtype/);
+    expect(() => loadSafetensors(i64(-2147483649n, 0n))).toThrow(/tensor ids: I64 value -2147483649 at element 0/);
+    expect(() => loadSafetensors(i64(2n ** 62n, 0n))).toThrow(/value 4611686018427387904 /);
+
+    const u32 = (first: number, second: number) =>
+      single('U32', (view) => { view.setUint32(0, first, true); view.setUint32(4, second, true); }, 4);
+    expect(loadSafetensors(u32(0, 2147483647)).ids.toArray()).toEqual([0, 2147483647]);
+    expect(() => loadSafetensors(u32(2147483648, 0))).toThrow(/tensor ids: U32 value 2147483648 at element 0 .*int32 range/);
+    expect(() => loadSafetensors(u32(0, 4294967295))).toThrow(/U32 value 4294967295/);
+
+    const u64 = (first: bigint) => single('U64', (view) => view.setBigUint64(0, first, true), 8);
+    expect(loadSafetensors(u64(7n)).ids.toArray()).toEqual([7, 0]);
+    expect(() => loadSafetensors(u64(2n ** 64n - 1n))).toThrow(/U64 value 18446744073709551615/);
+
+    const u16 = single('U16', (view) => { view.setUint16(0, 65535, true); view.setUint16(2, 1, true); }, 2);
+    expect(loadSafetensors(u16).ids.toArray()).toEqual([65535, 1]);
+  });
+
   it('explains what is wrong with a malformed file', () => {
     expect(() => loadSafetensors(new Uint8Array(3))).toThrow(FormatError);
     const tooLong = new Uint8Array(16);

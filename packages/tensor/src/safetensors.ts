@@ -4,7 +4,12 @@ import { FormatError } from './errors.js';
 import { sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
-const ELEMENT_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const ELEMENT_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+};
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
 function halfToFloat(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
@@ -27,15 +32,34 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
     for (let index = 0; index < count; index++) data[index] = read(index);
     return { data, dtype: 'int32' };
   };
+  // Wider integers load as int32 only when every value fits: Int32Array would wrap the rest silently.
+  const checkedInts = (read: (index: number) => bigint | number): { data: DataArray; dtype: DType } => {
+    const data = new Int32Array(count);
+    for (let index = 0; index < count; index++) {
+      const value = read(index);
+      if (value > INT32_MAX || value < INT32_MIN) {
+        throw new FormatError(
+          'loadSafetensors',
+          `tensor ${name}: ${dtype} value ${String(value)} at element ${index} is outside the int32 range ` +
+            `[${INT32_MIN}, ${INT32_MAX}]; heed has no int64 dtype and loads integer tensors as int32`,
+        );
+      }
+      data[index] = Number(value);
+    }
+    return { data, dtype: 'int32' };
+  };
   switch (dtype) {
     case 'F32': return floats((i) => view.getFloat32(i * 4, true));
     case 'F64': return floats((i) => view.getFloat64(i * 8, true));
     case 'F16': return floats((i) => halfToFloat(view.getUint16(i * 2, true)));
     case 'BF16': return floats((i) => new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0]);
     case 'I32': return ints((i) => view.getInt32(i * 4, true));
-    case 'I64': return ints((i) => Number(view.getBigInt64(i * 8, true)));
+    case 'I64': return checkedInts((i) => view.getBigInt64(i * 8, true));
     case 'I16': return ints((i) => view.getInt16(i * 2, true));
     case 'I8': return ints((i) => view.getInt8(i));
+    case 'U64': return checkedInts((i) => view.getBigUint64(i * 8, true));
+    case 'U32': return checkedInts((i) => view.getUint32(i * 4, true));
+    case 'U16': return ints((i) => view.getUint16(i * 2, true));
     case 'U8': return ints((i) => view.getUint8(i));
     case 'BOOL': return { data: Uint8Array.from(bytes.subarray(0, count), (b) => (b ? 1 : 0)), dtype: 'bool' };
     default: throw new FormatError('loadSafetensors', `tensor ${name}: unsupported dtype ${dtype}`);
@@ -44,8 +68,10 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
 
 /**
  * Reads a `.safetensors` file (the format PyTorch users save weights in) into tensors by name.
- * F32, F64, F16 and BF16 become float32; I64/I32/I16/I8/U8 become int32; BOOL stays bool.
- * A malformed file raises a `FormatError` that says what is wrong.
+ * F32, F64, F16 and BF16 become float32; I64/I32/I16/I8 and U64/U32/U16/U8 become int32; BOOL
+ * stays bool. heed has no int64 dtype: an I64, U64 or U32 value outside the int32 range
+ * [-2^31, 2^31 - 1] raises a `FormatError` naming the tensor and the value, never a wrapped
+ * number. A malformed file raises a `FormatError` that says what is wrong.
  *
  * @example
  * ```ts

@@ -162,8 +162,16 @@ export class Tensor {
     return this;
   }
 
-  /** @internal Adds `grad` into `.grad`. */
-  accumulateGrad(grad: Tensor): void {
+  /**
+   * @internal Adds `grad` into `.grad`. With `keepGraph` (a `createGraph` backward) the sum stays
+   * in the graph, so `.grad` itself can be differentiated; otherwise `.grad` is detached and holds
+   * no graph memory.
+   */
+  accumulateGrad(grad: Tensor, keepGraph = false): void {
+    if (keepGraph) {
+      this.grad = this.grad ? this.grad.add(grad) : grad;
+      return;
+    }
     const detached = grad.detach();
     this.grad = this.grad ? this.grad.add(detached).detach() : detached;
   }

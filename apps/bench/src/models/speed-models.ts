@@ -88,7 +88,9 @@ export function buildSpeedModel(name: SpeedModelName, options: { width: number; 
     case 'gru':
       return recurrent(new GRU(width, width, { batchFirst: true, generator }), `GRU, hidden ${width}`);
     case 'full attention':
-      return attention((q, k, v) => scaledDotProductAttention(q, k, v, { causal: true }), 'causal softmax attention materialising the T×T weights (scaledDotProductAttention)');
+      // returnWeights forms the T×T weights: without it scaledDotProductAttention runs the fused kernel,
+      // which is the 'memory-efficient' row below.
+      return attention((q, k, v) => scaledDotProductAttention(q, k, v, { causal: true, returnWeights: true }).output, 'causal softmax attention materialising the T×T weights (scaledDotProductAttention with returnWeights)');
     case 'memory-efficient':
       return attention((q, k, v) => memoryEfficientAttention(q, k, v, { causal: true }), 'causal memoryEfficientAttention (key blocks, online softmax, recomputing backward)');
     case 'local window': {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withBackend } from '../backend-registry.js';
 import { matmul } from '../ops/matmul.js';
 import { Generator, randn } from '../random.js';
-import { backendConformanceCases, runConformanceCase } from '../testing/conformance.js';
+import { backendConformanceCases, conformanceCasesByKernel, runConformanceCase } from '../testing/conformance.js';
 import { wasmFeatures } from '../wasm/features.js';
 import { cpuBackend, type CpuBackend } from './cpu-backend.js';
 
@@ -23,13 +23,35 @@ const configurations: [string, CpuBackend][] = [
 afterAll(() => Promise.all(configurations.map(([, backend]) => backend.close())));
 
 describe.each(configurations)('cpu backend conformance: %s', (_name, backend) => {
-  // runConformanceCase compares with the plain JS kernels (the reference path).
+  // runConformanceCase compares with the case's float64 oracle, or else with the plain JS kernels
+  // (the reference path), so the plain JS configuration runs only the cases with an oracle:
+  // the others would compare it with itself.
   for (const testCase of backendConformanceCases()) {
-    it(testCase.name, () => {
+    if (backend === reference && !testCase.oracle) continue;
+    it(`${testCase.kernel}: ${testCase.name}`, () => {
       if (testCase.requires) expect(backend.supports?.(testCase.requires)).toBe(true);
       expect(runConformanceCase(testCase, backend)).toBeNull();
     });
   }
+});
+
+describe('the conformance table', () => {
+  it('has cases for every kernel, and an independent oracle for every fused kernel', () => {
+    const table = conformanceCasesByKernel();
+    for (const [kernel, cases] of Object.entries(table)) expect(cases.length, kernel).toBeGreaterThan(0);
+    for (const kernel of ['attentionForward', 'attentionBackward', 'lstmSequence', 'gruSequence', 'rnnSequence'] as const) {
+      expect(table[kernel].every((testCase) => testCase.oracle !== undefined), kernel).toBe(true);
+    }
+  });
+
+  it('catches a kernel that disagrees with its oracle', () => {
+    const broken = cpuBackend({ simd: false });
+    const runFused = broken.runFused!.bind(broken);
+    // An LSTM sweep that forgets the hidden bias: the oracle must notice.
+    broken.runFused = ((kernel, args) => runFused(kernel, kernel === 'lstmSequence' ? { ...args, biasHidden: null } : args));
+    const [withBias] = conformanceCasesByKernel().lstmSequence;
+    expect(runConformanceCase({ ...withBias, kernel: 'lstmSequence' }, broken)).toMatch(/result 0/);
+  });
 });
 
 describe('cpuBackend options and info', () => {

@@ -10,7 +10,10 @@ import { gruSequenceKernel } from './gru.js';
 import { rnnSequenceKernel } from './rnn.js';
 import { lstmSequenceKernel } from './lstm.js';
 import { matmulKernel } from './matmul.js';
-import { concatKernel, gatherKernel, reduceKernel, scatterAddKernel, softmaxKernel } from './reduce.js';
+import { concatKernel } from './concat.js';
+import { gatherKernel, scatterAddKernel } from './gather.js';
+import { reduceKernel } from './reduce.js';
+import { softmaxKernel } from './softmax.js';
 import { allocate, readView } from './strided.js';
 
 /** The CPU backend's kernel table: every required kernel over typed arrays. */

@@ -107,3 +107,8 @@ export function contiguousData(view: View<DataArray>): DataArray {
   }
   return readView(view);
 }
+
+/** `shape` as [outer, size of `axis`, inner]: the blocks an axis-wise kernel loops over. */
+export function axisBlocks(shape: Shape, axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}

@@ -1,31 +1,77 @@
-import { record } from '../autograd.js';
+import { nonDifferentiable } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import { backendOf, runKernel } from './kernel.js';
+import { recordOp, type GradRules } from './op-set.js';
 
 /** A tensor, or a number broadcast like a 0-d tensor. */
 export type Operand = Tensor | number;
+
+/** The elementwise binary ops that have a function here (the kernel's `xor` has none yet). */
+type BinaryOpName = Exclude<BinaryOp, 'xor'>;
+
+/**
+ * The gradient rules of the elementwise ops, beside their forwards below. `a` and `b` are the
+ * operands before broadcasting; autograd sums each gradient back to its operand's shape.
+ */
+export const elementwiseRules: GradRules<UnaryOp | BinaryOpName | 'where'> = {
+  neg: (grad) => [neg(grad)],
+  exp: (grad, { out }) => [mul(grad, out)],
+  log: (grad, { x }) => [div(grad, x)],
+  sqrt: (grad, { out }) => [div(grad, mul(out, 2))],
+  tanh: (grad, { out }) => [mul(grad, sub(1, mul(out, out)))],
+  sigmoid: (grad, { out }) => [mul(grad, mul(out, sub(1, out)))],
+  relu: (grad, { x }) => [where(gt(x, 0), grad, 0)],
+  abs: (grad, { x }) => [mul(grad, sign(x))],
+  sign: nonDifferentiable,
+  sin: (grad, { x }) => [mul(grad, cos(x))],
+  cos: (grad, { x }) => [neg(mul(grad, sin(x)))],
+  erf: (grad, { x }) => [mul(grad, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))],
+  reciprocal: (grad, { out }) => [neg(mul(grad, mul(out, out)))],
+  not: nonDifferentiable,
+  add: (grad) => [grad, grad],
+  sub: (grad, { b }) => [grad, b.requiresGrad ? neg(grad) : null],
+  mul: (grad, { a, b }) => [a.requiresGrad ? mul(grad, b) : null, b.requiresGrad ? mul(grad, a) : null],
+  div: (grad, { a, b, out }) => [a.requiresGrad ? div(grad, b) : null, b.requiresGrad ? neg(mul(grad, div(out, b))) : null],
+  pow: (grad, { a, b, out }) => [
+    a.requiresGrad ? mul(grad, mul(b, pow(a, sub(b, 1)))) : null,
+    b.requiresGrad ? mul(grad, mul(out, log(a))) : null,
+  ],
+  // The gradient goes to `a` where `a >= b` (maximum) or `a <= b` (minimum), else to `b`.
+  maximum: (grad, { a, b }) => {
+    const pick = ge(a, b);
+    return [where(pick, grad, 0), where(pick, 0, grad)];
+  },
+  minimum: (grad, { a, b }) => {
+    const pick = le(a, b);
+    return [where(pick, grad, 0), where(pick, 0, grad)];
+  },
+  eq: nonDifferentiable,
+  ne: nonDifferentiable,
+  lt: nonDifferentiable,
+  le: nonDifferentiable,
+  gt: nonDifferentiable,
+  ge: nonDifferentiable,
+  and: nonDifferentiable,
+  or: nonDifferentiable,
+  where: (grad, { condition, a, b }) => [a.requiresGrad ? where(condition, grad, 0) : null, b.requiresGrad ? where(condition, 0, grad) : null],
+};
 
 function operand(value: Operand, like: Tensor): Tensor {
   return value instanceof Tensor ? value : full([], value, { backend: like.backend, dtype: 'float32' });
 }
 
-function unary(op: UnaryOp, x: Tensor, rule: ((grad: Tensor, out: Tensor) => Tensor) | null): Tensor {
+function unary(op: UnaryOp, x: Tensor): Tensor {
   const out = runKernel(x.backend, 'unary', { op, x: x.view }, x.shape, op === 'not' ? 'bool' : 'float32');
-  return rule ? record(op, out, [x], (grad) => [rule(grad, out)]) : out;
+  return recordOp(elementwiseRules, op, out, [x], { x, out });
 }
 
 const boolOps = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'xor']);
 
-function binary(
-  op: BinaryOp,
-  left: Operand,
-  right: Operand,
-  rule: ((grad: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]) | null,
-): Tensor {
+function binary(op: BinaryOpName, left: Operand, right: Operand): Tensor {
   const like = left instanceof Tensor ? left : (right as Tensor);
   const a = operand(left, like);
   const b = operand(right, like);
@@ -43,71 +89,56 @@ function binary(
     shape,
     boolOps.has(op) ? 'bool' : 'float32',
   );
-  return rule ? record(op, out, [a, b], (grad) => rule(grad, a, b, out)) : out;
+  return recordOp(elementwiseRules, op, out, [a, b], { a, b, out });
 }
 
 /** `a + b` with broadcasting. @example `add(tensor([1, 2]), 1).toArray() // [2, 3]` */
 export function add(a: Operand, b: Operand): Tensor {
-  return binary('add', a, b, (grad) => [grad, grad]);
+  return binary('add', a, b);
 }
 
 /** `a - b` with broadcasting. @example `sub(x, y)` */
 export function sub(a: Operand, b: Operand): Tensor {
-  return binary('sub', a, b, (grad, _a, second) => [grad, second.requiresGrad ? neg(grad) : null]);
+  return binary('sub', a, b);
 }
 
 /** `a * b` with broadcasting. @example `mul(x, 2)` */
 export function mul(a: Operand, b: Operand): Tensor {
-  return binary('mul', a, b, (grad, first, second) => [
-    first.requiresGrad ? mul(grad, second) : null,
-    second.requiresGrad ? mul(grad, first) : null,
-  ]);
+  return binary('mul', a, b);
 }
 
 /** `a / b` with broadcasting. @example `div(x, 4)` */
 export function div(a: Operand, b: Operand): Tensor {
-  return binary('div', a, b, (grad, first, second, out) => [
-    first.requiresGrad ? div(grad, second) : null,
-    second.requiresGrad ? neg(mul(grad, div(out, second))) : null,
-  ]);
+  return binary('div', a, b);
 }
 
 /** `a ** b` with broadcasting. @example `pow(x, 2)` */
 export function pow(a: Operand, b: Operand): Tensor {
-  return binary('pow', a, b, (grad, base, exponent, out) => [
-    base.requiresGrad ? mul(grad, mul(exponent, pow(base, sub(exponent, 1)))) : null,
-    exponent.requiresGrad ? mul(grad, mul(out, log(base))) : null,
-  ]);
+  return binary('pow', a, b);
 }
 
 /** Elementwise maximum; the gradient goes to `a` where `a >= b`. @example `maximum(x, 0)` */
 export function maximum(a: Operand, b: Operand): Tensor {
-  return binary('maximum', a, b, (grad, first, second) => {
-    const pick = ge(first, second);
-    return [where(pick, grad, 0), where(pick, 0, grad)];
-  });
+  return binary('maximum', a, b);
 }
 
 /** Elementwise minimum; the gradient goes to `a` where `a <= b`. @example `minimum(x, 1)` */
 export function minimum(a: Operand, b: Operand): Tensor {
-  return binary('minimum', a, b, (grad, first, second) => {
-    const pick = le(first, second);
-    return [where(pick, grad, 0), where(pick, 0, grad)];
-  });
+  return binary('minimum', a, b);
 }
 
 /** `a == b` (bool). @example `eq(x, 0)` */
-export function eq(a: Operand, b: Operand): Tensor { return binary('eq', a, b, null); }
+export function eq(a: Operand, b: Operand): Tensor { return binary('eq', a, b); }
 /** `a != b` (bool). */
-export function ne(a: Operand, b: Operand): Tensor { return binary('ne', a, b, null); }
+export function ne(a: Operand, b: Operand): Tensor { return binary('ne', a, b); }
 /** `a < b` (bool). */
-export function lt(a: Operand, b: Operand): Tensor { return binary('lt', a, b, null); }
+export function lt(a: Operand, b: Operand): Tensor { return binary('lt', a, b); }
 /** `a <= b` (bool). */
-export function le(a: Operand, b: Operand): Tensor { return binary('le', a, b, null); }
+export function le(a: Operand, b: Operand): Tensor { return binary('le', a, b); }
 /** `a > b` (bool). */
-export function gt(a: Operand, b: Operand): Tensor { return binary('gt', a, b, null); }
+export function gt(a: Operand, b: Operand): Tensor { return binary('gt', a, b); }
 /** `a >= b` (bool). */
-export function ge(a: Operand, b: Operand): Tensor { return binary('ge', a, b, null); }
+export function ge(a: Operand, b: Operand): Tensor { return binary('ge', a, b); }
 
 function requireBool(op: string, argument: string, x: Tensor): void {
   if (x.dtype !== 'bool') throw new DTypeError(op, argument, 'bool', x.dtype);
@@ -117,20 +148,20 @@ function requireBool(op: string, argument: string, x: Tensor): void {
 export function logicalAnd(a: Tensor, b: Tensor): Tensor {
   requireBool('logicalAnd', 'a', a);
   requireBool('logicalAnd', 'b', b);
-  return binary('and', a, b, null);
+  return binary('and', a, b);
 }
 
 /** Logical or of two bool tensors. */
 export function logicalOr(a: Tensor, b: Tensor): Tensor {
   requireBool('logicalOr', 'a', a);
   requireBool('logicalOr', 'b', b);
-  return binary('or', a, b, null);
+  return binary('or', a, b);
 }
 
 /** Logical not of a bool tensor. */
 export function logicalNot(x: Tensor): Tensor {
   requireBool('logicalNot', 'x', x);
-  return unary('not', x, null);
+  return unary('not', x);
 }
 
 /**
@@ -160,10 +191,7 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
     shape,
     first.dtype === 'float32' || second.dtype === 'float32' ? 'float32' : first.dtype,
   );
-  return record('where', out, [first, second], (grad) => [
-    first.requiresGrad ? where(condition, grad, 0) : null,
-    second.requiresGrad ? where(condition, 0, grad) : null,
-  ]);
+  return recordOp(elementwiseRules, 'where', out, [first, second], { condition, a: first, b: second });
 }
 
 /**
@@ -180,33 +208,31 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
 }
 
 /** `-x`. */
-export function neg(x: Tensor): Tensor { return unary('neg', x, (grad) => neg(grad)); }
+export function neg(x: Tensor): Tensor { return unary('neg', x); }
 /** `e^x`. */
-export function exp(x: Tensor): Tensor { return unary('exp', x, (grad, out) => mul(grad, out)); }
+export function exp(x: Tensor): Tensor { return unary('exp', x); }
 /** Natural logarithm. */
-export function log(x: Tensor): Tensor { return unary('log', x, (grad) => div(grad, x)); }
+export function log(x: Tensor): Tensor { return unary('log', x); }
 /** Square root. */
-export function sqrt(x: Tensor): Tensor { return unary('sqrt', x, (grad, out) => div(grad, mul(out, 2))); }
+export function sqrt(x: Tensor): Tensor { return unary('sqrt', x); }
 /** Hyperbolic tangent. */
-export function tanh(x: Tensor): Tensor { return unary('tanh', x, (grad, out) => mul(grad, sub(1, mul(out, out)))); }
+export function tanh(x: Tensor): Tensor { return unary('tanh', x); }
 /** Logistic sigmoid `1 / (1 + e^-x)`. */
-export function sigmoid(x: Tensor): Tensor { return unary('sigmoid', x, (grad, out) => mul(grad, mul(out, sub(1, out)))); }
+export function sigmoid(x: Tensor): Tensor { return unary('sigmoid', x); }
 /** `max(x, 0)`. */
-export function relu(x: Tensor): Tensor { return unary('relu', x, (grad) => where(gt(x, 0), grad, 0)); }
+export function relu(x: Tensor): Tensor { return unary('relu', x); }
 /** `|x|`. */
-export function abs(x: Tensor): Tensor { return unary('abs', x, (grad) => mul(grad, sign(x))); }
+export function abs(x: Tensor): Tensor { return unary('abs', x); }
 /** -1, 0 or 1 (no gradient). */
-export function sign(x: Tensor): Tensor { return unary('sign', x, null); }
+export function sign(x: Tensor): Tensor { return unary('sign', x); }
 /** Sine. */
-export function sin(x: Tensor): Tensor { return unary('sin', x, (grad) => mul(grad, cos(x))); }
+export function sin(x: Tensor): Tensor { return unary('sin', x); }
 /** Cosine. */
-export function cos(x: Tensor): Tensor { return unary('cos', x, (grad) => neg(mul(grad, sin(x)))); }
+export function cos(x: Tensor): Tensor { return unary('cos', x); }
 /** `1 / x`. */
-export function reciprocal(x: Tensor): Tensor { return unary('reciprocal', x, (grad, out) => neg(mul(grad, mul(out, out)))); }
+export function reciprocal(x: Tensor): Tensor { return unary('reciprocal', x); }
 /** The error function. */
-export function erf(x: Tensor): Tensor {
-  return unary('erf', x, (grad) => mul(grad, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
-}
+export function erf(x: Tensor): Tensor { return unary('erf', x); }
 
 /** Clamps to `[min, max]` (either bound optional); gradient 1 inside the range. @example `clamp(x, 0, 1)` */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

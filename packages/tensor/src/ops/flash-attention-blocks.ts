@@ -7,13 +7,13 @@
  *
  * Legend: `L` query length, `S` key length, `R` rows per block, `D`/`Dv` head/value dims.
  */
-import { record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { where } from './elementwise.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './matmul.js';
 import { concat } from './movement.js';
-import { noGrad } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
+import { recordOp, type GradRules } from './op-set.js';
 
 /** The keep rule of one attention problem: lengths, causal rule, window, and the user mask at rank `batch + 2`. */
 export interface AttentionKeepRule {
@@ -28,6 +28,18 @@ export interface AttentionKeepRule {
   /** Bool `[..., L|1, S|1]` at the rank of the scores (sizes 1 broadcast), true = may attend; or null. */
   readonly mask: Tensor | null;
 }
+
+/**
+ * The gradient rule of `flashAttention`, for both of its forwards: the fused backward kernel when
+ * the forward ran fused and the backward records no graph; otherwise (the composed forward, or
+ * `createGraph`, which needs a differentiable gradient) the composed {@link blockwiseGradient}.
+ */
+export const flashAttentionRules: GradRules<'flashAttention'> = {
+  flashAttention: (grad, saved) =>
+    saved.kernelBackward && !isGradEnabled()
+      ? saved.kernelBackward(grad)
+      : blockwiseGradient(saved.query, saved.key, saved.value, saved.rule, saved.scale, saved.blockRows, saved.output, grad),
+};
 
 /** Elements of one block's score matrix the default block size aims for (16 MiB of float32). */
 const BLOCK_ELEMENTS = 2 ** 22;
@@ -95,6 +107,41 @@ function blockScores(query: Tensor, key: Tensor, rule: AttentionKeepRule, scale:
   return { scores: keep ? where(keep, scores, -Infinity) : scores, queries };
 }
 
+/**
+ * FlashAttention's backward from composed ops, block by block: `dS = P ∘ (dP − rowsum(dO ∘ O))`
+ * with `P` recomputed per block. Differentiable itself, so it also serves second-order gradients.
+ */
+export function blockwiseGradient(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  rule: AttentionKeepRule,
+  scale: number,
+  blockRows: number,
+  output: Tensor,
+  grad: Tensor,
+): [Tensor, Tensor, Tensor] {
+  const axis = query.rank - 2;
+  const rowDot = grad.mul(output).sum(-1, true);
+  const gradQueries: Tensor[] = [];
+  let gradKey: Tensor | null = null;
+  let gradValue: Tensor | null = null;
+  for (let start = 0; start < rule.queryLength; start += blockRows) {
+    const end = Math.min(rule.queryLength, start + blockRows);
+    const { scores, queries } = blockScores(query, key, rule, scale, start, end);
+    const weights = scores.softmax(-1);
+    const gradOut = grad.slice(axis, start, end);
+    const blockValue = matmul(weights.transpose(-2, -1), gradOut);
+    gradValue = gradValue ? gradValue.add(blockValue) : blockValue;
+    const gradWeights = matmul(gradOut, value.transpose(-2, -1));
+    const gradScores = weights.mul(gradWeights.sub(rowDot.slice(axis, start, end))).mul(scale);
+    gradQueries.push(matmul(gradScores, key));
+    const blockKey = matmul(gradScores.transpose(-2, -1), queries);
+    gradKey = gradKey ? gradKey.add(blockKey) : blockKey;
+  }
+  return [concat(gradQueries, axis), gradKey!, gradValue!];
+}
+
 /** Exact softmax attention block by block over the queries; the output carries a recomputing gradient rule. */
 export function blockwiseAttention(
   query: Tensor,
@@ -117,25 +164,6 @@ export function blockwiseAttention(
     }
     return { output: concat(outputs, axis), logSumExp: concat(sums, axis) };
   });
-  const output: Tensor = record('flashAttention', forward.output, [query, key, value], (grad) => {
-    // FlashAttention's backward: dS = P ∘ (dP − rowsum(dO ∘ O)), with P recomputed per block.
-    const rowDot = grad.mul(output).sum(-1, true);
-    const gradQueries: Tensor[] = [];
-    let gradKey: Tensor | null = null;
-    let gradValue: Tensor | null = null;
-    for (const [start, end] of blocks) {
-      const { scores, queries } = blockScores(query, key, rule, scale, start, end);
-      const weights = scores.softmax(-1);
-      const gradOut = grad.slice(axis, start, end);
-      const blockValue = matmul(weights.transpose(-2, -1), gradOut);
-      gradValue = gradValue ? gradValue.add(blockValue) : blockValue;
-      const gradWeights = matmul(gradOut, value.transpose(-2, -1));
-      const gradScores = weights.mul(gradWeights.sub(rowDot.slice(axis, start, end))).mul(scale);
-      gradQueries.push(matmul(gradScores, key));
-      const blockKey = matmul(gradScores.transpose(-2, -1), queries);
-      gradKey = gradKey ? gradKey.add(blockKey) : blockKey;
-    }
-    return [concat(gradQueries, axis), gradKey, gradValue];
-  });
+  const output = recordOp(flashAttentionRules, 'flashAttention', forward.output, [query, key, value], { query, key, value, rule, scale, blockRows, output: forward.output, kernelBackward: null });
   return { output, logSumExp: forward.logSumExp };
 }

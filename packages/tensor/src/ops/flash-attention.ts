@@ -5,13 +5,14 @@
  *
  * Legend: `B…` leading (batch, head) dims, `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
-import { GradientError, ShapeError, ValueError, DTypeError, BackendError, formatShape } from '../errors.js';
-import { isGradEnabled, noGrad, record } from '../autograd.js';
+import { ShapeError, ValueError, DTypeError, BackendError, formatShape } from '../errors.js';
+import { noGrad } from '../autograd.js';
 import type { Backend, View } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
 import { concat } from './movement.js';
-import { blockwiseAttention, rowsPerBlock, type AttentionKeepRule } from './flash-attention-blocks.js';
+import { blockwiseAttention, flashAttentionRules, rowsPerBlock, type AttentionKeepRule } from './flash-attention-blocks.js';
+import { recordOp } from './op-set.js';
 
 /** Options of {@link flashAttention}. */
 export interface FlashAttentionOptions {
@@ -69,8 +70,8 @@ function alignMask(mask: Tensor, target: readonly number[]): Tensor {
  * backward that recomputes the weights from the per-row log-sum-exp). It runs the backend's
  * fused `attentionForward` / `attentionBackward` kernels when the backend has them, else
  * composed query blocks, with the same results. A query row with no allowed key gets a zero
- * output, a `-Infinity` log-sum-exp and zero gradients. The fused path has no second-order
- * gradient (a `GradientError` if asked for one).
+ * output, a `-Infinity` log-sum-exp and zero gradients. Under `backward({ createGraph: true })`
+ * the gradient is computed from composed ops, so higher-order gradients work on both paths.
  *
  * @param query - `[..., L, D]`.
  * @param key - `[..., S, D]`, the same leading dims.
@@ -195,8 +196,7 @@ function fusedAttention(backend: Backend, query: Tensor, key: Tensor, value: Ten
   const forward = chunks.map((chunk) => backend.runFused!('attentionForward', common(chunk)));
   const outputRows = join(forward.map((result, index) => Tensor.fromHandle(backend, result.output, [chunks[index].count, queryLength, valueDepth], 'float32')));
   const logSumExp = join(forward.map((result, index) => Tensor.fromHandle(backend, result.logSumExp, [chunks[index].count, queryLength], 'float32')));
-  const output = record(OP, outputRows.reshape([...batch, queryLength, valueDepth]), [query, key, value], (grad) => {
-    if (isGradEnabled()) throw new GradientError(OP, "the fused kernel has no second-order gradient (backward with createGraph); use implementation 'composed'");
+  const kernelBackward = (grad: Tensor): [Tensor, Tensor, Tensor] => {
     const gradRows = grad.reshape([total, queryLength, valueDepth]).contiguous();
     const results = chunks.map((chunk) =>
       backend.runFused!('attentionBackward', {
@@ -209,6 +209,9 @@ function fusedAttention(backend: Backend, query: Tensor, key: Tensor, value: Ten
     const collect = (pick: (result: (typeof results)[number]) => unknown, like: Tensor): Tensor =>
       join(results.map((result, index) => Tensor.fromHandle(backend, pick(result), [chunks[index].count, like.shape[1], like.shape[2]], 'float32'))).reshape([...batch, like.shape[1], like.shape[2]]);
     return [collect((result) => result.gradQuery, q), collect((result) => result.gradKey, k), collect((result) => result.gradValue, v)];
-  });
+  };
+  const shaped = outputRows.reshape([...batch, queryLength, valueDepth]);
+  const blockRows = rowsPerBlock(total, queryLength, keyLength, undefined);
+  const output = recordOp(flashAttentionRules, OP, shaped, [query, key, value], { query, key, value, rule, scale, blockRows, output: shaped, kernelBackward });
   return { output, logSumExp: logSumExp.reshape([...batch, queryLength]) };
 }

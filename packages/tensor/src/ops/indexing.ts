@@ -1,10 +1,16 @@
-import { record } from '../autograd.js';
 import { DTypeError, ShapeError, ValueError, formatShape } from '../errors.js';
 import { normalizeAxis, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
 import { backendOf, runKernel } from './kernel.js';
 import { expand, reshape } from './movement.js';
+import { recordOp, type GradRules } from './op-set.js';
+
+/** The gradient rules of gather and its adjoint, beside their forwards below. */
+export const indexingRules: GradRules<'gather' | 'scatterAdd'> = {
+  gather: (grad, { shape, axis, index }) => [scatterAddZeros(shape, axis, index, grad)],
+  scatterAdd: (grad, { axis, index }) => [gather(grad, axis, index)],
+};
 
 function checkIndex(op: string, x: Tensor, axis: number, index: Tensor): void {
   if (index.dtype !== 'int32') throw new DTypeError(op, 'index', 'int32', index.dtype);
@@ -39,12 +45,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', x, axis, index);
   const backend = backendOf('gather', [x, index]);
   const out = runKernel(backend, 'gather', { x: x.view, axis, index: index.view }, index.shape, x.dtype);
-  return record('gather', out, [x], (grad) => [scatterAddZeros(x.shape, axis, index, grad)]);
+  return recordOp(indexingRules, 'gather', out, [x], { shape: x.shape, axis, index });
 }
 
 function scatterAddZeros(shape: Shape, axis: number, index: Tensor, source: Tensor): Tensor {
   const out = runKernel(source.backend, 'scatterAdd', { shape, axis, index: index.view, source: source.view }, shape, 'float32');
-  return record('scatterAdd', out, [source], (grad) => [gather(grad, axis, index)]);
+  return recordOp(indexingRules, 'scatterAdd', out, [source], { axis, index });
 }
 
 /**

@@ -1,10 +1,18 @@
-import { record } from '../autograd.js';
 import type { View } from '../backend.js';
 import { ShapeError, formatShape } from '../errors.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, runKernel } from './kernel.js';
 import { contiguous, expand, reshape, transpose } from './movement.js';
+import { recordOp, type GradRules } from './op-set.js';
+
+/** The gradient rule of the batched product, beside its forward below (autograd undoes the batch broadcast). */
+export const matmulRules: GradRules<'matmul'> = {
+  matmul: (grad, { a, b }) => [
+    a.requiresGrad ? matmul(grad, transpose(b, -2, -1)) : null,
+    b.requiresGrad ? matmul(transpose(a, -2, -1), grad) : null,
+  ],
+};
 
 /** Views `x` (already expanded to [...batch, R, C]) as [B, R, C] with one batch stride, copying only if needed. */
 function batchView(x: Tensor, batch: readonly number[]): View {
@@ -58,8 +66,5 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const left = batchView(expand(a, [...batch, m, k]), batch);
   const right = batchView(expand(b, [...batch, k, n]), batch);
   const out = runKernel(backend, 'matmul', { a: left, b: right }, [...batch, m, n], 'float32');
-  return record('matmul', out, [a, b], (grad) => [
-    a.requiresGrad ? matmul(grad, transpose(b, -2, -1)) : null,
-    b.requiresGrad ? matmul(transpose(a, -2, -1), grad) : null,
-  ]);
+  return recordOp(matmulRules, 'matmul', out, [a, b], { a, b });
 }

@@ -1,4 +1,4 @@
-import { record } from '../autograd.js';
+import { nonDifferentiable } from '../autograd.js';
 import type { DType } from '../backend.js';
 import { DTypeError, ShapeError, ValueError, formatShape } from '../errors.js';
 import { contiguousStrides, inferShape, normalizeAxis, sameShape, type Shape } from '../shape.js';
@@ -6,6 +6,41 @@ import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import { scatterPositions } from './indexing.js';
 import { backendOf, runKernel } from './kernel.js';
+import { recordOp, type GradRules } from './op-set.js';
+
+type MovementOpName = 'contiguous' | 'clone' | 'cast' | 'reshape' | 'permute' | 'expand' | 'unsqueeze' | 'slice' | 'concat';
+
+/** The gradient rules of the copies and views, beside their forwards below. */
+export const movementRules: GradRules<MovementOpName> = {
+  contiguous: (grad) => [grad],
+  clone: (grad) => [grad],
+  // A cast to float32 of an int32 or bool tensor has no gradient to pass back either.
+  cast: nonDifferentiable,
+  reshape: (grad, { shape }) => [reshape(grad, shape)],
+  permute: (grad, { inverse }) => [permute(grad, inverse)],
+  expand: (grad, { shape }) => [grad.sumToShape(shape)],
+  unsqueeze: (grad, { shape }) => [reshape(grad, shape)],
+  slice: (grad, { shape, axis, from, to, step, length }) => {
+    if (step === 1) {
+      const before = [...shape];
+      before[axis] = from;
+      const after = [...shape];
+      after[axis] = shape[axis] - to;
+      const zerosBefore = full(before, 0, { backend: grad.backend });
+      const zerosAfter = full(after, 0, { backend: grad.backend });
+      return [concat([zerosBefore, grad, zerosAfter], axis)];
+    }
+    return [scatterPositions(shape, axis, Int32Array.from({ length }, (_, i) => from + i * step), grad)];
+  },
+  concat: (grad, { tensors, axis }) => {
+    let position = 0;
+    return tensors.map((tensor) => {
+      const part = slice(grad, axis, position, position + tensor.shape[axis]);
+      position += tensor.shape[axis];
+      return part;
+    });
+  },
+};
 
 /**
  * A row-major copy of `x` (or `x` itself when it already is one), optionally cast to `dtype`.
@@ -18,19 +53,19 @@ import { backendOf, runKernel } from './kernel.js';
 export function contiguous(x: Tensor, dtype: DType = x.dtype): Tensor {
   if (dtype === x.dtype && x.isContiguous) return x;
   const out = runKernel(x.backend, 'contiguous', { x: x.view, dtype }, x.shape, dtype);
-  return dtype === 'float32' ? record('contiguous', out, [x], (grad) => [grad]) : out;
+  return recordOp(movementRules, dtype === x.dtype ? 'contiguous' : 'cast', out, [x], {});
 }
 
 /** A fresh copy of `x` that shares no storage with it. @example `x.clone()` */
 export function clone(x: Tensor): Tensor {
   const out = runKernel(x.backend, 'contiguous', { x: x.view, dtype: x.dtype }, x.shape, x.dtype);
-  return record('clone', out, [x], (grad) => [grad]);
+  return recordOp(movementRules, 'clone', out, [x], {});
 }
 
 /** `x` with another dtype (float32 ↔ int32 ↔ bool; non-zero is true). @example `mask.float()` */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (dtype === x.dtype) return x;
-  return runKernel(x.backend, 'contiguous', { x: x.view, dtype }, x.shape, dtype);
+  return recordOp(movementRules, 'cast', runKernel(x.backend, 'contiguous', { x: x.view, dtype }, x.shape, dtype), [x], {});
 }
 
 /**
@@ -46,7 +81,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (sameShape(target, x.shape)) return x;
   const source = contiguous(x);
   const out = source.viewAs(target, contiguousStrides(target), source.offset);
-  return record('reshape', out, [source], (grad) => [reshape(grad, source.shape)]);
+  return recordOp(movementRules, 'reshape', out, [source], { shape: source.shape });
 }
 
 /** Flattens dimensions `startDim … endDim` into one. @example `x.flatten()` */
@@ -77,7 +112,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     order.map((axis) => x.strides[axis]),
   );
   const inverse = order.map((_, index) => order.indexOf(index));
-  return record('permute', out, [x], (grad) => [permute(grad, inverse)]);
+  return recordOp(movementRules, 'permute', out, [x], { inverse });
 }
 
 /** Swaps two dimensions (a view). @example `key.transpose(-2, -1)` */
@@ -110,7 +145,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   });
   if (sameShape(target, x.shape)) return x;
   const out = x.viewAs(target, strides);
-  return record('expand', out, [x], (grad) => [grad.sumToShape(x.shape)]);
+  return recordOp(movementRules, 'expand', out, [x], { shape: x.shape });
 }
 
 /** Broadcasts `x` to `shape` (PyTorch's `broadcast_to`). */
@@ -134,7 +169,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   shape.splice(axis, 0, 1);
   strides.splice(axis, 0, axis < x.rank ? x.strides[axis] * x.shape[axis] : 1);
   const out = x.viewAs(shape, strides);
-  return record('unsqueeze', out, [x], (grad) => [reshape(grad, x.shape)]);
+  return recordOp(movementRules, 'unsqueeze', out, [x], { shape: x.shape });
 }
 
 /**
@@ -161,18 +196,7 @@ export function slice(x: Tensor, dim: number, start: number, end?: number, step 
   strides[axis] = x.strides[axis] * step;
   if (from === 0 && length === size) return x;
   const out = x.viewAs(shape, strides, x.offset + from * x.strides[axis]);
-  return record('slice', out, [x], (grad) => {
-    if (step === 1) {
-      const before = [...x.shape];
-      before[axis] = from;
-      const after = [...x.shape];
-      after[axis] = size - to;
-      const zerosBefore = full(before, 0, { backend: grad.backend });
-      const zerosAfter = full(after, 0, { backend: grad.backend });
-      return [concat([zerosBefore, grad, zerosAfter], axis)];
-    }
-    return [scatterPositions(x.shape, axis, Int32Array.from({ length }, (_, i) => from + i * step), grad)];
-  });
+  return recordOp(movementRules, 'slice', out, [x], { shape: x.shape, axis, from, to, step, length });
 }
 
 /** `length` elements of `dim` from `start` (a view; PyTorch's `narrow`). @example `x.narrow(1, 2, 3)` */
@@ -205,14 +229,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const shape = [...first.shape];
   shape[axis] = tensors.reduce((total, tensor) => total + tensor.shape[axis], 0);
   const out = runKernel(backend, 'concat', { inputs: tensors.map((tensor) => tensor.view), axis, shape }, shape, first.dtype);
-  return record('concat', out, tensors, (grad) => {
-    let position = 0;
-    return tensors.map((tensor) => {
-      const part = slice(grad, axis, position, position + tensor.shape[axis]);
-      position += tensor.shape[axis];
-      return part;
-    });
-  });
+  return recordOp(movementRules, 'concat', out, tensors, { tensors, axis });
 }
 
 /** Stacks same-shaped tensors along a new dimension `dim`. @example `stack(steps, 1)` */

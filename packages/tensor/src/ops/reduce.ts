@@ -1,4 +1,4 @@
-import { record } from '../autograd.js';
+import { nonDifferentiable } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { ShapeError, formatShape } from '../errors.js';
 import { contiguousStrides, normalizeAxis, sameShape, sizeOf, type Shape } from '../shape.js';
@@ -6,6 +6,22 @@ import type { Tensor } from '../tensor.js';
 import { div, eq, mul, sub, where, log, exp, add } from './elementwise.js';
 import { runKernel } from './kernel.js';
 import { expand, reshape } from './movement.js';
+import { recordOp, type GradRules } from './op-set.js';
+
+/** The gradient rules of the reductions, beside their forwards below. */
+export const reduceRules: GradRules<ReduceOp> = {
+  sum: (grad, { x }) => [expand(grad, x.shape)],
+  // The gradient is shared evenly between tied extremes (PyTorch's amax/amin rule).
+  max: (grad, saved) => [extremeGradient(grad, saved)],
+  min: (grad, saved) => [extremeGradient(grad, saved)],
+  argmax: nonDifferentiable,
+  argmin: nonDifferentiable,
+};
+
+function extremeGradient(grad: Tensor, { x, kept, axes }: { x: Tensor; kept: Tensor; axes: readonly number[] }): Tensor {
+  const hits = where(eq(x, kept), 1, 0);
+  return div(mul(hits, grad), sum(hits, axes, true));
+}
 
 function axesOf(op: string, x: Tensor, dim: number | readonly number[] | undefined): number[] {
   if (dim === undefined) return x.shape.map((_, axis) => axis);
@@ -46,7 +62,7 @@ function finish(x: Tensor, kept: Tensor, axes: readonly number[], keepDim: boole
 export function sum(x: Tensor, dim?: number | readonly number[], keepDim = false): Tensor {
   const axes = axesOf('sum', x, dim);
   const kept = reduceRaw('sum', x, axes);
-  const out = record('sum', kept, [x], (grad) => [expand(grad, x.shape)]);
+  const out = recordOp(reduceRules, 'sum', kept, [x], { x });
   return finish(x, out, axes, keepDim);
 }
 
@@ -61,11 +77,7 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim:
   if (x.size === 0) throw new ShapeError(op, 'x', 'a non-empty tensor', x.shape);
   const axes = axesOf(op, x, dim);
   const kept = reduceRaw(op, x, axes);
-  const out = record(op, kept, [x], (grad) => {
-    // The gradient is shared evenly between tied extremes (PyTorch's amax/amin rule).
-    const hits = where(eq(x, kept), 1, 0);
-    return [div(mul(hits, grad), sum(hits, axes, true))];
-  });
+  const out = recordOp(reduceRules, op, kept, [x], { x, kept, axes });
   return finish(x, out, axes, keepDim);
 }
 
@@ -83,7 +95,7 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined,
   if (x.size === 0) throw new ShapeError(op, 'x', 'a non-empty tensor', x.shape);
   if (dim === undefined) return argExtreme(op, reshape(x, [x.size]), 0, false);
   const axis = normalizeAxis(op, dim, x.rank);
-  return finish(x, reduceRaw(op, x, [axis]), [axis], keepDim);
+  return finish(x, recordOp(reduceRules, op, reduceRaw(op, x, [axis]), [x], {}), [axis], keepDim);
 }
 
 /** Index of the largest value over `dim` (int32; ties go to the lowest index). @example `logits.argmax(-1)` */

@@ -1,10 +1,16 @@
-import { record } from '../autograd.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { runKernel } from './kernel.js';
 import { permute } from './movement.js';
+import { recordOp, type GradRules } from './op-set.js';
 import { sum } from './reduce.js';
+
+/** The gradient rules of softmax and logSoftmax over the last axis, beside their forward below. */
+export const softmaxRules: GradRules<'softmax' | 'logSoftmax'> = {
+  softmax: (grad, { out }) => [mul(out, sub(grad, sum(mul(grad, out), -1, true)))],
+  logSoftmax: (grad, { out }) => [sub(grad, mul(exp(out), sum(grad, -1, true)))],
+};
 
 function lastAxisPermutation(rank: number, axis: number): number[] {
   const order = [...Array(rank).keys()].filter((index) => index !== axis);
@@ -20,10 +26,7 @@ function softmaxLike(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tens
     return permute(softmaxLike(op, permute(x, order), -1), inverse);
   }
   const out = runKernel(x.backend, 'softmax', { x: x.view, log: op === 'logSoftmax' }, x.shape, 'float32');
-  return record(op, out, [x], (grad) => {
-    if (op === 'softmax') return [mul(out, sub(grad, sum(mul(grad, out), -1, true)))];
-    return [sub(grad, mul(exp(out), sum(grad, -1, true)))];
-  });
+  return recordOp(softmaxRules, op, out, [x], { out });
 }
 
 /**

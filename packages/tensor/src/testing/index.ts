@@ -7,7 +7,16 @@
  */
 export { assertAllclose, compareArrays, type Comparison, type Tolerance } from './allclose.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
-export { backendConformanceCases, runConformanceCase, runConformanceCaseAsync, type ConformanceCase } from './conformance.js';
+export {
+  backendConformanceCases,
+  conformanceCasesByKernel,
+  runConformanceCase,
+  runConformanceCaseAsync,
+  type ConformanceCase,
+  type ConformanceKernelName,
+  type KernelCases,
+} from './conformance.js';
+export { attentionOracle, gruOracle, lstmOracle, rnnOracle, type AttentionOracleInputs, type SweepOracleInputs } from './oracles.js';
 export {
   runReferenceCase,
   runReferenceCaseAsync,

@@ -6,9 +6,12 @@ import { addRecurrentSweeps } from './recurrent.js';
 import { addSoftmax } from './softmax.js';
 
 /** The chunk runners the kernel module exports, in the order the thread pool indexes them. */
-export const kernelNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk'] as const;
-/** A chunk runner's export name. */
-export type KernelName = (typeof kernelNames)[number];
+export const chunkRunnerNames = ['gemmChunk', 'gemmPackB', 'gemmPackPanels', 'attentionForwardChunk', 'attentionBackwardKeysChunk', 'attentionBackwardQueriesChunk', 'lstmChunk', 'gruChunk', 'rnnTanhChunk', 'rnnReluChunk', 'softmaxChunk'] as const;
+/**
+ * A chunk runner's export name: the WebAssembly functions that compute a slice of a backend
+ * kernel's work (backend kernels themselves are `KernelName`/`FusedKernelName` in backend.ts).
+ */
+export type ChunkRunnerName = (typeof chunkRunnerNames)[number];
 
 /** What the module is built for. */
 export interface KernelOptions {
@@ -19,11 +22,11 @@ export interface KernelOptions {
 }
 
 /** Adds every kernel to `module`; returns the exported chunk runners' names. */
-export function addKernels(module: ModuleBuilder, options: KernelOptions): readonly KernelName[] {
+export function addKernels(module: ModuleBuilder, options: KernelOptions): readonly ChunkRunnerName[] {
   const gemm = addGemm(module, options.relaxed);
   addAttentionForward(module, gemm, options.relaxed);
   addAttentionBackward(module, gemm, options.relaxed);
   addRecurrentSweeps(module, gemm, options.threads, options.relaxed);
   addSoftmax(module, options.relaxed);
-  return kernelNames;
+  return chunkRunnerNames;
 }

@@ -1,5 +1,5 @@
 import { ModuleBuilder } from './builder.js';
-import { addKernels, kernelNames, type KernelName } from './kernels.js';
+import { addKernels, chunkRunnerNames, type ChunkRunnerName } from './kernels.js';
 import { ThreadPool, type ChunkKernel } from './thread-pool.js';
 import { Control } from './worker-source.js';
 
@@ -26,8 +26,8 @@ export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly pool: ThreadPool;
   readonly relaxed: boolean;
-  readonly #kernels: Record<KernelName, ChunkKernel>;
-  readonly #kernelIndex: Record<KernelName, number>;
+  readonly #kernels: Record<ChunkRunnerName, ChunkKernel>;
+  readonly #kernelIndex: Record<ChunkRunnerName, number>;
   #top = ARENA_START;
   #argsTop = Control.WORDS * 4;
   #f32: Float32Array;
@@ -41,11 +41,11 @@ export class WasmRuntime {
     this.relaxed = options.relaxed;
     this.memory = createMemory(shared);
     module ??= new WebAssembly.Module(kernelModuleBytes(options));
-    const names = kernelNames;
+    const names = chunkRunnerNames;
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     const exports = instance.exports as Record<string, ChunkKernel>;
-    this.#kernels = Object.fromEntries(names.map((name) => [name, exports[name]])) as Record<KernelName, ChunkKernel>;
-    this.#kernelIndex = Object.fromEntries(names.map((name, index) => [name, index])) as Record<KernelName, number>;
+    this.#kernels = Object.fromEntries(names.map((name) => [name, exports[name]])) as Record<ChunkRunnerName, ChunkKernel>;
+    this.#kernelIndex = Object.fromEntries(names.map((name, index) => [name, index])) as Record<ChunkRunnerName, number>;
     this.pool = new ThreadPool(this.memory, module, names, options.threads);
     this.#f32 = new Float32Array(this.memory.buffer);
     this.#i32 = new Int32Array(this.memory.buffer);
@@ -111,7 +111,7 @@ export class WasmRuntime {
   }
 
   /** Runs `chunks` chunks of a kernel, spread over the pool when `parallel`. */
-  run(kernel: KernelName, args: number, chunks: number, parallel: boolean, once = false): void {
+  run(kernel: ChunkRunnerName, args: number, chunks: number, parallel: boolean, once = false): void {
     this.pool.run(this.#kernelIndex[kernel], this.#kernels[kernel], args, chunks, parallel, once);
   }
 

@@ -1,6 +1,6 @@
 import type { CpuFusedKernels, CpuKernels } from '../cpu/cpu-backend.js';
 import { matmulKernel } from '../cpu/matmul.js';
-import { softmaxKernel } from '../cpu/reduce.js';
+import { softmaxKernel } from '../cpu/softmax.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';

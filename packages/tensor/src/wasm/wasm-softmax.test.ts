@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DataArray, View } from '../backend.js';
-import { softmaxKernel } from '../cpu/reduce.js';
+import { softmaxKernel } from '../cpu/softmax.js';
 import { compareArrays } from '../testing/allclose.js';
 import { wasmFeatures } from './features.js';
 import { WasmRuntime } from './runtime.js';

@@ -17,6 +17,7 @@ describe('peer ratios', () => {
     row('mm', 'heed', 'cpu', 50, 2 * 1024 ** 3),
     row('mm', 'tfjs-wasm', 'wasm', 100),
     row('mm', 'onnxruntime-node', 'native', 10),
+    row('mm', 'jax-js', 'wasm, Node 20', 75),
     row('att', 'heed', 'memory-efficient', 200),
     row('att', 'heed', 'full (sdpa)', 100),
     row('att', 'onnxruntime-node', 'graph', 100),
@@ -39,6 +40,7 @@ describe('peer ratios', () => {
   it('derives issue 8 targets from the rows, never from constants', () => {
     expect(checks['matmul-gflops'].measured).toBeCloseTo((2 * 1024 ** 3) / (50 * 1e6));
     expect(checks['matmul-vs-tfjs-wasm']).toMatchObject({ measured: 2, met: true });
+    expect(checks['matmul-vs-jax']).toMatchObject({ measured: 1.5, met: false });
     expect(checks['matmul-vs-ort']).toMatchObject({ measured: 0.2, met: false });
     // The attention target uses the memory-efficient variant and the faster ORT variant.
     expect(checks['attention-vs-ort']).toMatchObject({ measured: 4, met: false });

@@ -3,7 +3,8 @@
  * one thread, and WebAssembly SIMD on every thread. Prints matmul GFLOP/s at 256/512/1024, the
  * memory-efficient attention forward and backward (L = S = 4096, D = 64), and the LSTM forward
  * (H = 128, input 128, T = 1024, batch 16 and 1: the input projection as one matmul plus the
- * fused `lstmSequence` sweep).
+ * fused `lstmSequence` sweep). Where the engine has relaxed SIMD (Node 22+, or Node 20 with
+ * `--experimental-wasm-relaxed-simd`), a column with the plain SIMD kernels on one thread is added.
  *
  *   node --conditions=@heed/source --import tsx packages/tensor/scripts/bench-kernels.ts [--quick] [--js] [--threads N]
  *
@@ -55,12 +56,16 @@ function time(run: () => unknown, options: { warmup?: number; runs?: number; bud
 /** "wall / cpu" milliseconds. */
 const timing = ({ median, cpu }: { median: number; cpu: number }) => `${median.toFixed(1)} / ${cpu.toFixed(0)}`;
 
+const single = cpuBackend({ threads: 1 });
+const relaxed = single.info.relaxedSimd;
+const threaded = cpuBackend({ threads });
 const paths: [string, CpuBackend][] = [
   ['js', cpuBackend({ simd: false })],
-  ['wasm 1 thread', cpuBackend({ threads: 1 })],
-  [`wasm ${cpuBackend({ threads }).info.threads} threads`, cpuBackend({ threads })],
+  // Where the engine has relaxed SIMD the default uses it; the plain SIMD column shows what it buys.
+  ...(relaxed ? ([['wasm 1 thread, plain SIMD', cpuBackend({ threads: 1, relaxedSimd: false })]] as [string, CpuBackend][]) : []),
+  [`wasm 1 thread${relaxed ? ', relaxed SIMD' : ''}`, single],
+  [`wasm ${threaded.info.threads} threads${relaxed ? ', relaxed SIMD' : ''}`, threaded],
 ];
-const threaded = paths[2][1];
 // Start the workers and give them a moment, so the first timed runs are not single-threaded.
 threaded.run('matmul', { a: view(random(256 * 256), [1, 256, 256]), b: view(random(256 * 256), [1, 256, 256]) });
 await new Promise((resolve) => setTimeout(resolve, 500));

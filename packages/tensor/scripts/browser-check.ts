@@ -2,7 +2,8 @@
  * Checks the CPU backend in a real browser (Debian's chromium through playwright-core): on a
  * cross-origin-isolated page the WebAssembly SIMD kernels run on worker threads and match the
  * plain JS kernels; on a page without isolation the backend falls back to one thread and says
- * why. Prints one line per check and `N passed, M failed` (exit code 1 on a failure, 0 with a
+ * why; it reports the kernel variant picked (relaxed SIMD where Chromium has it, else plain
+ * SIMD) and checks both. Prints one line per check and `N passed, M failed` (exit code 1 on a failure, 0 with a
  * skip line when no browser is installed).
  *
  *   node --conditions=@heed/source --import tsx packages/tensor/scripts/browser-check.ts
@@ -32,6 +33,11 @@ async function run() {
   const isolated = globalThis.crossOriginIsolated === true;
   const backend = await createCpuBackend({ threads: 2 });
   check('createCpuBackend uses the WebAssembly SIMD kernels', backend.info.kernels === 'wasm-simd', JSON.stringify({ ...backend.info, features: undefined }));
+  // The kernel variant picked at run time: relaxed SIMD (fused multiply-add) where the engine validates it.
+  const variant = backend.info.relaxedSimd ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD';
+  check(\`kernel variant: \${variant}\`, backend.info.relaxedSimd === backend.info.features.relaxedSimd, \`engine relaxedSimd: \${backend.info.features.relaxedSimd}\`);
+  const plain = await createCpuBackend({ threads: 1, relaxedSimd: false });
+  check('relaxedSimd: false picks the plain SIMD kernels', plain.info.kernels === 'wasm-simd' && !plain.info.relaxedSimd);
   check(isolated ? 'isolated page: 2 threads' : 'page without isolation: 1 thread and a reason', isolated ? backend.info.threads === 2 : backend.info.threads === 1 && /cross-origin isolation/.test(backend.info.reason ?? ''), backend.info.reason);
   const sync = cpuBackend({ threads: 2 });
   check('synchronous cpuBackend() works or says why', sync.info.kernels === 'wasm-simd' || /failed to start/.test(sync.info.reason ?? ''), sync.info.reason ?? sync.info.kernels);
@@ -52,6 +58,9 @@ async function run() {
     return Array.from(forward.output);
   });
   check('fused attention matches the JS kernels', close(attention(backend), attention(reference)));
+  check('fused attention matches the JS kernels on the plain SIMD kernels too', close(attention(plain), attention(reference)));
+  check('matmul matches the JS kernels on the plain SIMD kernels too', close(product(plain), want));
+  await plain.close();
   await backend.close();
   // close() stops the workers and releases their script; the next parallel job starts new ones.
   check('matmul matches the JS kernels after close() (the workers restart)', close(product(backend), want));

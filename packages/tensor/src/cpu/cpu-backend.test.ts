@@ -17,6 +17,8 @@ const configurations: [string, CpuBackend][] = [
   ['plain JS', reference],
   ['wasm, 1 thread', cpuBackend({ threads: 1 })],
   ['wasm, 3 threads', cpuBackend({ threads: 3 })],
+  // The default picks relaxed SIMD where the engine has it (vitest.config.ts turns it on in Node 20); this is the plain SIMD variant.
+  ['wasm, 1 thread, plain SIMD', cpuBackend({ threads: 1, relaxedSimd: false })],
 ];
 afterAll(() => Promise.all(configurations.map(([, backend]) => backend.close())));
 
@@ -67,6 +69,11 @@ describe('cpuBackend options and info', () => {
     if (backend.info.threads < 3) expect(backend.info.reason).toBeTruthy();
     else expect(backend.info.reason).toBeNull();
     expect(cpuBackend().info.threads).toBe(features.simd && features.sharedMemory ? Math.min(16, features.hardwareThreads) : 1);
+  });
+
+  it('picks relaxed SIMD where the engine has it, unless asked not to', () => {
+    expect(configurations[1][1].info.relaxedSimd).toBe(features.simd && features.relaxedSimd);
+    expect(configurations[3][1].info.relaxedSimd).toBe(false);
   });
 
   it('gives bit-identical products for 1 and 3 threads', () => {

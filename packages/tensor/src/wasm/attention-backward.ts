@@ -55,6 +55,8 @@ interface TileContext {
   /** Tile of Pᵀ (keys × queries, row stride 64 floats) and of dPᵀ, then dSᵀ. */
   weights: Local<'i32'>;
   gradients: Local<'i32'>;
+  /** Fused multiply-add in the exponentials (relaxed SIMD). */
+  relaxed: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ interface TileContext {
  * (masked entries 0) and dSᵀ = Pᵀ ∘ (V·dOᵀ − delta), both transposed (keys × queries).
  */
 function tilesCode(context: TileContext, range: KeyRange, key0: Local<'i32'>, groups: Expr<'i32'>, q0: Local<'i32'>, strips: Local<'i32'>): Code {
-  const { fn, arg, gemm, batch, weights, gradients } = context;
+  const { fn, arg, gemm, batch, weights, gradients, relaxed } = context;
   const [group, strip, vector, address, end, stats] = fn.locals('i32', 6);
   const [value, n, scale, base, delta] = fn.locals('v128', 5);
   const entry = (offset: number, batchOffset: number) => i32.add(arg(offset), i32.shl(i32.mul(batch.get(), arg(batchOffset)), 2));
@@ -96,7 +98,7 @@ function tilesCode(context: TileContext, range: KeyRange, key0: Local<'i32'>, gr
       end.set(i32.add(address.get(), i32.mul(rows, QUERY_BLOCK * 4))),
       whileLoop(i32.ltS(address.get(), end.get()), seq(
         value.set(f32x4.sub(f32x4.load(i32.add(weights.get(), address.get())), base.get())),
-        exp2InPlace(value, n, scale),
+        exp2InPlace(value, n, scale, relaxed),
         f32x4.store(i32.add(weights.get(), address.get()), value.get()),
         f32x4.store(i32.add(gradients.get(), address.get()), f32x4.mul(value.get(), f32x4.sub(f32x4.load(i32.add(gradients.get(), address.get())), delta.get()))),
         address.set(i32.add(address.get(), QUERY_BLOCK * 4)),
@@ -122,7 +124,7 @@ export function addAttentionBackward(module: ModuleBuilder, gemm: GemmFunctions,
     const arg = (offset: number) => i32.load(args.get(), offset);
     const [batch, key0, key1, groups, q0, q1, strips, weights, gradients, gradValue, gradKey, depth8, value8, group, column, block, key, address, target] = fn.locals('i32', 19);
     const range: KeyRange = { first: fn.local('i32'), last: fn.local('i32'), allFirst: fn.local('i32'), allLast: fn.local('i32') };
-    const context: TileContext = { fn, arg, gemm, batch, weights, gradients };
+    const context: TileContext = { fn, arg, gemm, batch, weights, gradients, relaxed };
     const entry = (offset: number, batchOffset: number) => i32.add(arg(offset), i32.shl(i32.mul(batch.get(), arg(batchOffset)), 2));
     const keyLength = arg(AttentionArgs.keyLength);
     const accumulate = (source: Local<'i32'>, rowsArg: number, rowsBatch: number, width: Local<'i32'>, accumulator: Local<'i32'>) =>
@@ -175,7 +177,7 @@ export function addAttentionBackward(module: ModuleBuilder, gemm: GemmFunctions,
     const arg = (offset: number) => i32.load(args.get(), offset);
     const [batch, q0, q1, strips, weights, gradients, gradQuery, key0, groupEnd, group, groups, dims, strip, query, column, address, target] = fn.locals('i32', 17);
     const range: KeyRange = { first: fn.local('i32'), last: fn.local('i32'), allFirst: fn.local('i32'), allLast: fn.local('i32') };
-    const context: TileContext = { fn, arg, gemm, batch, weights, gradients };
+    const context: TileContext = { fn, arg, gemm, batch, weights, gradients, relaxed };
     const keyPadded = i32.mul(i32.divS(i32.add(arg(AttentionArgs.keyLength), GEMM_ROWS - 1), GEMM_ROWS), GEMM_ROWS);
     const depth = arg(AttentionArgs.depth);
     return seq(

@@ -135,9 +135,11 @@ export function maskTileCode(
 /**
  * `attentionForwardChunk(args, chunk, thread)`: one block of 64 queries of one batch entry.
  * Scores are computed transposed (Sᵀ = K·Qᵀ, keys × queries), so the online softmax runs down
- * columns with plain vector max/add, and Oᵀ += Vᵀ·Pᵀ reuses the gemm micro-kernel.
+ * columns with plain vector max/add, and Oᵀ += Vᵀ·Pᵀ reuses the gemm micro-kernel. With
+ * `relaxed`, the exponentials' polynomials and the running sums use fused multiply-add (the
+ * gemm micro-kernels in `gemm` are built with the same choice).
  */
-export function addAttentionForward(module: ModuleBuilder, gemm: GemmFunctions): void {
+export function addAttentionForward(module: ModuleBuilder, gemm: GemmFunctions, relaxed = false): void {
   module.function('attentionForwardChunk', ['i32', 'i32', 'i32'], [], (fn) => {
     const args = fn.param(0, 'i32');
     const chunk = fn.param(1, 'i32');
@@ -206,13 +208,13 @@ export function addAttentionForward(module: ModuleBuilder, gemm: GemmFunctions):
               address.set(i32.add(address.get(), QUERY_BLOCK * 4)),
             )),
             value.set(f32x4.sub(previous.get(), maximum.get())),
-            exp2InPlace(value, n, scale),
+            exp2InPlace(value, n, scale, relaxed),
             f32x4.store(vectorAt(corrections, index.get()), value.get()),
             sum.set(f32x4.mul(f32x4.load(vectorAt(sums, index.get())), value.get())),
             address.set(vectorAt(scores, index.get())),
             whileLoop(i32.ltS(address.get(), end.get()), seq(
               value.set(f32x4.sub(f32x4.load(address.get()), maximum.get())),
-              exp2InPlace(value, n, scale),
+              exp2InPlace(value, n, scale, relaxed),
               f32x4.store(address.get(), value.get()),
               sum.set(f32x4.add(sum.get(), value.get())),
               address.set(i32.add(address.get(), QUERY_BLOCK * 4)),

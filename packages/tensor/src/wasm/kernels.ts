@@ -25,10 +25,10 @@ export interface KernelOptions {
 /** Adds every kernel to `module`; returns the exported chunk runners' names. */
 export function addKernels(module: ModuleBuilder, options: KernelOptions): readonly ChunkRunnerName[] {
   const gemm = addGemm(module, options.relaxed);
-  addAttentionForward(module, gemm);
+  addAttentionForward(module, gemm, options.relaxed);
   addAttentionBackward(module, gemm, options.relaxed);
   addRecurrentSweeps(module, gemm, options.threads, options.relaxed);
-  addSoftmax(module);
+  addSoftmax(module, options.relaxed);
   addRecurrentBackward(module);
   return chunkRunnerNames;
 }

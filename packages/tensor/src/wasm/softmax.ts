@@ -16,8 +16,9 @@ export const SoftmaxArgs = {
  * `softmaxChunk(args, chunk, thread)`: softmax (or log-softmax) of each row over its columns,
  * in three passes (max, sum of 2^((x − max)·log2 e), normalise) with four lanes at a time and a
  * scalar tail. A row that is all -Infinity gives zeros (log-softmax: -Infinity), as the JS kernel.
+ * With `relaxed`, the exponentials' polynomial uses fused multiply-add.
  */
-export function addSoftmax(module: ModuleBuilder): void {
+export function addSoftmax(module: ModuleBuilder, relaxed = false): void {
   module.function('softmaxChunk', ['i32', 'i32', 'i32'], [], (fn) => {
     const args = fn.param(0, 'i32');
     const chunk = fn.param(1, 'i32');
@@ -27,7 +28,7 @@ export function addSoftmax(module: ModuleBuilder): void {
     const [vector, n, scale, accumulator] = fn.locals('v128', 4);
     const at = (base: Local<'i32'>, index: Expr<'i32'>) => i32.add(base.get(), i32.shl(index, 2));
     // e = 2^((x − max)·log2 e) for the four lanes at `index`, into `vector`.
-    const exponentials = (x: Expr<'v128'>): Code => seq(vector.set(f32x4.mul(f32x4.sub(x, f32x4.splat(maximum.get())), f32x4.const(Math.LOG2E))), exp2InPlace(vector, n, scale));
+    const exponentials = (x: Expr<'v128'>): Code => seq(vector.set(f32x4.mul(f32x4.sub(x, f32x4.splat(maximum.get())), f32x4.const(Math.LOG2E))), exp2InPlace(vector, n, scale, relaxed));
     const horizontalSum = (value: Expr<'v128'>) => f32.add(f32.add(f32x4.extractLane(value, 0), f32x4.extractLane(value, 1)), f32.add(f32x4.extractLane(value, 2), f32x4.extractLane(value, 3)));
     return seq(
       columns.set(arg(SoftmaxArgs.columns)),

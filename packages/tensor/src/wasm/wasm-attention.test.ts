@@ -8,7 +8,10 @@ import { wasmAttentionForward } from './wasm-attention.js';
 import { wasmAttentionBackward } from './wasm-attention-backward.js';
 
 const features = wasmFeatures();
-const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
+// Plain SIMD and, where the engine has it (Node 22+, or Node 20 with the flag vitest.config.ts passes), relaxed SIMD.
+const runtimes = features.simd
+  ? [false, ...(features.relaxedSimd ? [true] : [])].flatMap((relaxed) => [new WasmRuntime({ threads: 1, relaxed }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed })] : [])])
+  : [];
 afterAll(() => Promise.all(runtimes.map((runtime) => runtime.close())));
 
 let seed = 11;
@@ -60,7 +63,7 @@ describe.skipIf(!features.simd)('wasm attention kernels', () => {
           };
           const backward = attentionBackwardKernel(backwardInputs);
           for (const runtime of runtimes) {
-            const label = `${JSON.stringify(rule)}, mask ${maskKind}, ${runtime.pool.size} threads`;
+            const label = `${JSON.stringify(rule)}, mask ${maskKind}, ${runtime.pool.size} threads, ${runtime.relaxed ? 'relaxed' : 'plain'} SIMD`;
             const got = wasmAttentionForward(runtime, inputs);
             const gotBackward = wasmAttentionBackward(runtime, backwardInputs);
             for (const [name, actual, expected] of [
@@ -100,7 +103,9 @@ describe.skipIf(!features.simd)('wasm attention kernels', () => {
 
   it('gives bit-identical results for every thread count', () => {
     const inputs = { ...problem(2, 150, 230, 32, 32, 'per key'), causal: true, window: null };
-    const outputs = runtimes.map((runtime) => wasmAttentionForward(runtime, inputs).output);
-    for (const output of outputs.slice(1)) expect(output).toEqual(outputs[0]);
+    for (const relaxed of [false, true]) {
+      const outputs = runtimes.filter((runtime) => runtime.relaxed === relaxed).map((runtime) => wasmAttentionForward(runtime, inputs).output);
+      for (const output of outputs.slice(1)) expect(output).toEqual(outputs[0]);
+    }
   });
 });

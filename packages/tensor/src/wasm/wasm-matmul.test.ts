@@ -8,7 +8,10 @@ import { GemmArgs } from './gemm.js';
 import { wasmMatmul } from './wasm-matmul.js';
 
 const features = wasmFeatures();
-const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
+// Plain SIMD and, where the engine has it (Node 22+, or Node 20 with the flag vitest.config.ts passes), relaxed SIMD.
+const runtimes = features.simd
+  ? [false, ...(features.relaxedSimd ? [true] : [])].flatMap((relaxed) => [new WasmRuntime({ threads: 1, relaxed }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed })] : [])])
+  : [];
 afterAll(() => Promise.all(runtimes.map((runtime) => runtime.close())));
 
 let seed = 7;
@@ -41,7 +44,7 @@ describe.skipIf(!features.simd)('wasmMatmul', () => {
           const want = matmulKernel(a, b);
           for (const runtime of runtimes) {
             const comparison = compareArrays(wasmMatmul(runtime, a, b), want, { abs: 1e-5, rel: 1e-5 });
-            expect(comparison.ok, `${left} × ${right}, ${runtime.pool.size} threads: ${comparison.message}`).toBe(true);
+            expect(comparison.ok, `${left} × ${right}, ${runtime.pool.size} threads, ${runtime.relaxed ? "relaxed" : "plain"} SIMD: ${comparison.message}`).toBe(true);
           }
         }
       }
@@ -51,8 +54,10 @@ describe.skipIf(!features.simd)('wasmMatmul', () => {
   it('gives bit-identical results for every thread count', () => {
     const a = operand(2, 203, 300, 'row');
     const b = operand(2, 300, 150, 'transposed');
-    const results = runtimes.map((runtime) => wasmMatmul(runtime, a, b));
-    for (const result of results.slice(1)) expect(result).toEqual(results[0]);
+    for (const relaxed of [false, true]) {
+      const results = runtimes.filter((runtime) => runtime.relaxed === relaxed).map((runtime) => wasmMatmul(runtime, a, b));
+      for (const result of results.slice(1)) expect(result).toEqual(results[0]);
+    }
   });
 
   it('handles more small batches than a job has chunk indices', () => {

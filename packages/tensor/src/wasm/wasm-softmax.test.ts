@@ -7,7 +7,10 @@ import { WasmRuntime } from './runtime.js';
 import { wasmSoftmax } from './wasm-softmax.js';
 
 const features = wasmFeatures();
-const runtimes = features.simd ? [new WasmRuntime({ threads: 1, relaxed: false }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed: false })] : [])] : [];
+// Plain SIMD and, where the engine has it (Node 22+, or Node 20 with the flag vitest.config.ts passes), relaxed SIMD.
+const runtimes = features.simd
+  ? [false, ...(features.relaxedSimd ? [true] : [])].flatMap((relaxed) => [new WasmRuntime({ threads: 1, relaxed }), ...(features.sharedMemory ? [new WasmRuntime({ threads: 3, relaxed })] : [])])
+  : [];
 afterAll(() => Promise.all(runtimes.map((runtime) => runtime.close())));
 
 let seed = 5;
@@ -25,7 +28,7 @@ describe.skipIf(!features.simd)('wasm softmax', () => {
           const want = softmaxKernel(dense(data, [rows, columns]), log);
           for (const runtime of runtimes) {
             const comparison = compareArrays(wasmSoftmax(runtime, dense(data, [rows, columns]), log), want, { abs: 1e-5, rel: 1e-5 });
-            expect(comparison.ok, `[${rows}, ${columns}] × ${scale}, log ${log}, ${runtime.pool.size} threads: ${comparison.message}`).toBe(true);
+            expect(comparison.ok, `[${rows}, ${columns}] × ${scale}, log ${log}, ${runtime.pool.size} threads, ${runtime.relaxed ? "relaxed" : "plain"} SIMD: ${comparison.message}`).toBe(true);
           }
         }
       }

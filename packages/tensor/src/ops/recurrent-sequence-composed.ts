@@ -113,7 +113,8 @@ export interface SequenceSaved {
   composed: ComposedSaved | null;
 }
 
-function shapes(problem: SequenceProblem) {
+/** A problem's sizes: B, the width of h, T, the width of c (or null), and the output's shape. */
+export function sequenceShapes(problem: SequenceProblem) {
   const { projected, h0, c0, batchFirst } = problem;
   // `size` is the width of h (P for a projected LSTM); `cellSize` that of c.
   const [batch, size] = h0.shape;
@@ -127,7 +128,7 @@ function shapes(problem: SequenceProblem) {
  */
 export function composedForward(problem: SequenceProblem): { packed: Tensor; saved: ComposedSaved } {
   const { projected, h0, c0, weightHh, biasHh, weightHr, batchFirst, reverse, lengths } = problem;
-  const { batch, steps } = shapes(problem);
+  const { batch, steps } = sequenceShapes(problem);
   const backend = projected.backend;
   const active = lengths
     ? Array.from({ length: steps }, (_, t) => tensor(Uint8Array.from(lengths, (length) => (t < length ? 1 : 0)), { dtype: 'bool', shape: [batch, 1], backend }))
@@ -161,7 +162,7 @@ export function composedForward(problem: SequenceProblem): { packed: Tensor; sav
 export function composedGradient(problem: SequenceProblem, saved: ComposedSaved, grad: Tensor, op: string): (Tensor | null)[] {
   if (isGradEnabled()) throw new GradientError(op, 'second-order gradients through a recurrent sequence are not supported (backward with createGraph)');
   const { projected, c0, weightHh, biasHh, weightHr, batchFirst } = problem;
-  const { batch, size, steps, cellSize, outputShape } = shapes(problem);
+  const { batch, size, steps, cellSize, outputShape } = sequenceShapes(problem);
   const { before, active, order } = saved;
   const seeds = unpackSequence(grad, outputShape, batch, size, cellSize);
   const weightLeaf = weightHh.detach().requiresGrad_();

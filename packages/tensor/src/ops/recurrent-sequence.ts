@@ -20,6 +20,7 @@ import {
   composedGradient,
   packSequence,
   sequenceInputs,
+  sequenceShapes,
   unpackSequence,
   type SequenceCell,
   type SequenceProblem,
@@ -159,12 +160,7 @@ function runSequence(op: SequenceOp, problem: SequenceProblem, implementation: R
   let packed: Tensor;
   if (useFused) ({ packed, gradient: saved.fused } = fusedForward(op, backend, problem, recording));
   else ({ packed, saved: saved.composed } = composedForward(problem));
-  const { batch, size, outputShape, cellSize } = {
-    batch: problem.h0.shape[0],
-    size: problem.h0.shape[1],
-    outputShape: problem.batchFirst ? [problem.h0.shape[0], problem.projected.shape[1], problem.h0.shape[1]] : [problem.projected.shape[0], problem.h0.shape[0], problem.h0.shape[1]],
-    cellSize: problem.c0 ? problem.c0.shape[1] : null,
-  };
+  const { batch, size, outputShape, cellSize } = sequenceShapes(problem);
   const recorded = recordOp(recurrentSequenceRules, op, packed, sequenceInputs(problem), saved);
   return unpackSequence(recorded, outputShape, batch, size, cellSize);
 }

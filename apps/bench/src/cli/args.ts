@@ -1,7 +1,9 @@
 /**
- * Command-line options of the bench app, parsed without dependencies so the usage text and the
- * errors stay under our control. `parseArgs` is pure: it never exits or prints.
+ * Command-line options of the bench app, read with `node:util`'s `parseArgs` (strict) and checked
+ * here, so the usage text and the errors stay in our words. `parseArgs` is pure: it never exits
+ * or prints.
  */
+import { parseArgs as utilParseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The four suites, in the order a full run executes them. */
 export const SUITES = ['speed', 'learn', 'gradients', 'peers'] as const;
@@ -68,8 +70,81 @@ function splitList(value: string): string[] {
     .filter((item) => item.length > 0);
 }
 
+/** The flags, for `node:util`'s `parseArgs` (aliases map onto the first name). */
+const FLAGS = {
+  quick: { type: 'boolean' },
+  full: { type: 'boolean' },
+  suite: { type: 'string', multiple: true },
+  backend: { type: 'string', multiple: true },
+  out: { type: 'string', short: 'o' },
+  seed: { type: 'string' },
+  task: { type: 'string', multiple: true },
+  models: { type: 'string', multiple: true },
+  lengths: { type: 'string', multiple: true },
+  seeds: { type: 'string' },
+  steps: { type: 'string' },
+  workers: { type: 'string' },
+  json: { type: 'boolean' },
+  png: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+const ALIASES: Record<string, keyof typeof FLAGS> = { suites: 'suite', backends: 'backend', tasks: 'task', model: 'models', length: 'lengths' };
+
+/** Reads argv with `node:util`'s `parseArgs` (strict), turning its errors into {@link UsageError}s in our words. */
+function readFlags(argv: readonly string[]): { values: ReturnType<typeof parseFlags>['values']; presets: Preset[] } {
+  const renamed = argv.map((raw) => {
+    const match = /^--([a-z]+)(=.*)?$/.exec(raw);
+    return match && match[1] in ALIASES ? `--${ALIASES[match[1]]}${match[2] ?? ''}` : raw;
+  });
+  // A negative number after a flag that takes a value is that value (`--seed -3`), so its own check can name it.
+  const args: string[] = [];
+  for (let index = 0; index < renamed.length; index++) {
+    const name = /^--([a-z]+)$/.exec(renamed[index])?.[1] as keyof typeof FLAGS | undefined;
+    const next = renamed[index + 1];
+    if (name && FLAGS[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`--${name}=${next}`);
+      index++;
+    } else args.push(renamed[index]);
+  }
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(args);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const flag = /'(-[^' ]+)/.exec((error as Error).message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag}`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument "${/'([^']*)'/.exec((error as Error).message)?.[1] ?? ''}"`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = flag.split('=')[0];
+      const boolean = FLAGS[name.replace(/^-+/, '') as keyof typeof FLAGS]?.type === 'boolean' || ['-h'].includes(name);
+      throw new UsageError(boolean ? `${name} takes no value` : `${name} needs a value`);
+    }
+    throw error;
+  }
+  const presets = (parsed.tokens ?? []).flatMap((token) => (token.kind === 'option' && (token.name === 'quick' || token.name === 'full') ? [token.name] : []));
+  return { values: parsed.values, presets };
+}
+
+function parseFlags(args: string[]) {
+  return utilParseArgs({ args, options: FLAGS, strict: true, allowPositionals: false, tokens: true });
+}
+
+function wholeNumber(flag: string, text: string, minimum: number): number {
+  const number = Number(text);
+  if (!Number.isSafeInteger(number) || number < minimum) throw new UsageError(`${flag} must be a whole number ≥ ${minimum}, got "${text}"`);
+  return number;
+}
+
+function names<T extends string>(flag: string, given: readonly string[], allowed: readonly T[], what: string): T[] {
+  const items = given.flatMap(splitList);
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one ${what}`);
+  for (const item of items) if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`unknown ${what} "${item}" (choose from ${allowed.join(', ')})`);
+  return [...new Set(items)] as T[];
+}
+
 /**
- * Parses the bench app's arguments (`process.argv.slice(2)`).
+ * Parses the bench app's arguments (`process.argv.slice(2)`) with `node:util`'s `parseArgs`,
+ * then checks each value; errors are {@link UsageError}s that name the flag.
  *
  * @example
  * ```ts
@@ -79,132 +154,49 @@ function splitList(value: string): string[] {
  */
 export function parseArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
   const options = defaultOptions(defaultOutDir);
-  let suitesGiven = false;
-  let presetGiven: Preset | null = null;
   const args = [...argv];
   // `pnpm run start -- --full` forwards the separator itself.
   while (args[0] === '--') args.shift();
-  for (let index = 0; index < args.length; index++) {
-    const raw = args[index];
-    const equals = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = equals > 0 ? raw.slice(0, equals) : raw;
-    const inline = equals > 0 ? raw.slice(equals + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = args[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-      index++;
-      return next;
-    };
-    const noValue = (): void => {
-      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
-    };
-    switch (flag) {
-      case '--quick':
-      case '--full': {
-        noValue();
-        const preset = flag.slice(2) as Preset;
-        if (presetGiven && presetGiven !== preset) throw new UsageError('--quick and --full are exclusive');
-        presetGiven = preset;
-        options.preset = preset;
-        break;
-      }
-      case '--suite':
-      case '--suites': {
-        const names = splitList(value());
-        if (names.length === 0) throw new UsageError(`${flag} needs at least one suite name`);
-        const chosen: SuiteName[] = suitesGiven ? options.suites : [];
-        for (const name of names) {
-          if (name === 'all') {
-            chosen.push(...SUITES);
-            continue;
-          }
-          if (!(SUITES as readonly string[]).includes(name)) {
-            throw new UsageError(`unknown suite "${name}" (choose from ${SUITES.join(', ')}, all)`);
-          }
-          chosen.push(name as SuiteName);
-        }
-        options.suites = SUITES.filter((suite) => chosen.includes(suite));
-        suitesGiven = true;
-        break;
-      }
-      case '--backend':
-      case '--backends': {
-        const names = splitList(value());
-        if (names.length === 0) throw new UsageError(`${flag} needs at least one backend`);
-        for (const name of names) {
-          if (!BACKENDS.has(name)) {
-            throw new UsageError(`unknown backend "${name}" (use cpu, gpu, gpu:<mode> with a mode of ${GPU_MODE_NAMES.join(', ')}, or all)`);
-          }
-        }
-        options.backends = [...new Set(names)];
-        break;
-      }
-      case '--out':
-      case '-o': {
-        const dir = value();
-        if (dir.trim() === '') throw new UsageError(`${flag} needs a folder`);
-        options.outDir = dir;
-        break;
-      }
-      case '--seed': {
-        const text = value();
-        const seed = Number(text);
-        if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${text}"`);
-        options.seed = seed;
-        break;
-      }
-      case '--task':
-      case '--tasks': {
-        const names = splitList(value());
-        for (const name of names) if (!(LEARN_TASKS as readonly string[]).includes(name)) throw new UsageError(`unknown task "${name}" (choose from ${LEARN_TASKS.join(', ')})`);
-        if (names.length === 0) throw new UsageError(`${flag} needs at least one task`);
-        options.learn.tasks = [...new Set(names)] as LearnTaskName[];
-        break;
-      }
-      case '--model':
-      case '--models': {
-        const names = splitList(value());
-        for (const name of names) if (!(LEARN_MODELS as readonly string[]).includes(name)) throw new UsageError(`unknown model "${name}" (choose from ${LEARN_MODELS.join(', ')})`);
-        if (names.length === 0) throw new UsageError(`${flag} needs at least one model`);
-        options.learn.models = [...new Set(names)] as LearnModelName[];
-        break;
-      }
-      case '--length':
-      case '--lengths': {
-        const items = splitList(value());
-        const lengths = items.map(Number);
-        if (items.length === 0 || lengths.some((length) => !Number.isSafeInteger(length) || length < 8)) throw new UsageError(`${flag} needs whole numbers ≥ 8, got "${items.join(',')}"`);
-        options.learn.lengths = [...new Set(lengths)].sort((a, b) => a - b);
-        break;
-      }
-      case '--seeds':
-      case '--steps':
-      case '--workers': {
-        const text = value();
-        const number = Number(text);
-        const minimum = flag === '--workers' ? 0 : 1;
-        if (!Number.isSafeInteger(number) || number < minimum) throw new UsageError(`${flag} must be a whole number ≥ ${minimum}, got "${text}"`);
-        options.learn[flag.slice(2) as 'seeds' | 'steps' | 'workers'] = number;
-        break;
-      }
-      case '--json':
-        noValue();
-        options.json = true;
-        break;
-      case '--png':
-        noValue();
-        options.png = true;
-        break;
-      case '--help':
-      case '-h':
-        noValue();
-        options.help = true;
-        break;
-      default:
-        throw new UsageError(raw.startsWith('-') ? `unknown flag ${flag}` : `unexpected argument "${raw}"`);
-    }
+  const { values, presets } = readFlags(args);
+  if (new Set(presets).size > 1) throw new UsageError('--quick and --full are exclusive');
+  if (presets.length > 0) options.preset = presets[0];
+  if (values.suite) {
+    const chosen = values.suite.flatMap(splitList).flatMap((name) => (name === 'all' ? [...SUITES] : [name]));
+    if (chosen.length === 0) throw new UsageError('--suite needs at least one suite name');
+    for (const name of chosen) if (!(SUITES as readonly string[]).includes(name)) throw new UsageError(`unknown suite "${name}" (choose from ${SUITES.join(', ')}, all)`);
+    options.suites = SUITES.filter((suite) => chosen.includes(suite));
   }
+  if (values.backend) {
+    const chosen = values.backend.flatMap(splitList);
+    if (chosen.length === 0) throw new UsageError('--backend needs at least one backend');
+    for (const name of chosen) {
+      if (!BACKENDS.has(name)) throw new UsageError(`unknown backend "${name}" (use cpu, gpu, gpu:<mode> with a mode of ${GPU_MODE_NAMES.join(', ')}, or all)`);
+    }
+    options.backends = [...new Set(chosen)];
+  }
+  if (values.out !== undefined) {
+    if (values.out.trim() === '') throw new UsageError('--out needs a folder');
+    options.outDir = values.out;
+  }
+  if (values.seed !== undefined) {
+    const seed = Number(values.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
+    options.seed = seed;
+  }
+  if (values.task) options.learn.tasks = names('--task', values.task, LEARN_TASKS, 'task');
+  if (values.models) options.learn.models = names('--models', values.models, LEARN_MODELS, 'model');
+  if (values.lengths) {
+    const items = values.lengths.flatMap(splitList);
+    const lengths = items.map(Number);
+    if (items.length === 0 || lengths.some((length) => !Number.isSafeInteger(length) || length < 8)) throw new UsageError(`--lengths needs whole numbers ≥ 8, got "${items.join(',')}"`);
+    options.learn.lengths = [...new Set(lengths)].sort((a, b) => a - b);
+  }
+  if (values.seeds !== undefined) options.learn.seeds = wholeNumber('--seeds', values.seeds, 1);
+  if (values.steps !== undefined) options.learn.steps = wholeNumber('--steps', values.steps, 1);
+  if (values.workers !== undefined) options.learn.workers = wholeNumber('--workers', values.workers, 0);
+  options.json = values.json === true;
+  options.png = values.png === true;
+  options.help = values.help === true;
   return options;
 }
 

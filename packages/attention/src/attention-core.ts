@@ -5,9 +5,9 @@
  * Legend: `B` batch, `H` heads, `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
 import { DTypeError, ValueError, type Tensor } from '@heed/tensor';
-import { linearAttention, type FeatureMap } from './efficient/linear-attention.js';
-import { memoryEfficientAttention } from './efficient/memory-efficient-attention.js';
-import type { AttentionWindow } from './efficient/window.js';
+import { linearAttention, type FeatureMap } from './efficient/algorithms/linear-attention.js';
+import { memoryEfficientAttention } from './efficient/algorithms/memory-efficient-attention.js';
+import type { AttentionWindow } from './efficient/patterns/window.js';
 
 /**
  * Which algorithm computes attention inside multi-head attention:

@@ -5,18 +5,18 @@
  *
  * Legend: `B` batch, `H` heads, `L` query length, `S` key length, `D` head dim.
  */
-export { AttentionPattern, unionPatterns, type PatternKind, type PatternOptions, type PatternRule, type PatternContext } from './attention-pattern.js';
-export { customPattern, type CustomPatternOptions, type KeyLister, type KeyPredicate, type KeySpan } from './custom-pattern.js';
-export { slidingWindowPattern, dilatedPattern, type SlidingWindowOptions, type DilatedOptions } from './sliding-window-pattern.js';
-export { blockSparsePattern, type BlockSparseOptions, type BlockLayout } from './block-sparse-pattern.js';
-export { longformerPattern, bigBirdPattern, type LongformerOptions, type BigBirdOptions } from './global-local-pattern.js';
-export { resolveWindow, type AttentionWindow } from './window.js';
-export { sparseAttention, sparseAttentionCost, type SparseAttentionOptions } from './sparse-attention.js';
-export { linearAttention, type LinearAttentionOptions, type FeatureMap } from './linear-attention.js';
+export { AttentionPattern, unionPatterns, type PatternKind, type PatternOptions, type PatternRule, type PatternContext } from './patterns/attention-pattern.js';
+export { customPattern, type CustomPatternOptions, type KeyLister, type KeyPredicate, type KeySpan } from './patterns/custom-pattern.js';
+export { slidingWindowPattern, dilatedPattern, type SlidingWindowOptions, type DilatedOptions } from './patterns/sliding-window-pattern.js';
+export { blockSparsePattern, type BlockSparseOptions, type BlockLayout } from './patterns/block-sparse-pattern.js';
+export { longformerPattern, bigBirdPattern, type LongformerOptions, type BigBirdOptions } from './patterns/global-local-pattern.js';
+export { resolveWindow, type AttentionWindow } from './patterns/window.js';
+export { sparseAttention, sparseAttentionCost, type SparseAttentionOptions } from './algorithms/sparse-attention.js';
+export { linearAttention, type LinearAttentionOptions, type FeatureMap } from './algorithms/linear-attention.js';
 export {
   memoryEfficientAttention,
   type MemoryEfficientAttentionOptions,
   type MemoryEfficientAttentionResult,
-} from './memory-efficient-attention.js';
-export { attentionWeightsForRows, type AttentionWeightsForRowsOptions } from './attention-weights-for-rows.js';
-export type { DenseAttentionOptions } from './attention-inputs.js';
+} from './algorithms/memory-efficient-attention.js';
+export { attentionWeightsForRows, type AttentionWeightsForRowsOptions } from './algorithms/attention-weights-for-rows.js';
+export type { DenseAttentionOptions } from './algorithms/attention-inputs.js';

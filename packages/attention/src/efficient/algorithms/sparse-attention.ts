@@ -18,8 +18,8 @@ import {
   zeros,
   type Shape,
 } from '@heed/tensor';
-import { normalizeMask, type AttentionMask } from '../masks.js';
-import { AttentionPattern, checkWhole, type PatternContext } from './attention-pattern.js';
+import { normalizeMask, type AttentionMask } from '../../masks.js';
+import { AttentionPattern, checkWhole, type PatternContext } from '../patterns/attention-pattern.js';
 import { planSparseAttention, type SparseBucket, type SparsePlan } from './sparse-plan.js';
 
 /** Options of {@link sparseAttention}. */

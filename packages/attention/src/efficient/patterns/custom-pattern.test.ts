@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, ValueError, logicalAnd, randn } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
-import { paddingMask } from '../masks.js';
-import { customPattern, slidingWindowPattern, sparseAttention, sparseAttentionCost, unionPatterns, type KeyPredicate } from './index.js';
-import { denseAttention, expectSameAttention, leaves, positionMask } from './reference.test-helper.js';
+import { paddingMask } from '../../masks.js';
+import { customPattern, slidingWindowPattern, sparseAttention, sparseAttentionCost, unionPatterns, type KeyPredicate } from '../index.js';
+import { denseAttention, expectSameAttention, leaves, positionMask } from '../reference.test-helper.js';
 
 /** The mask `[L, S]` of a predicate, by brute force. */
 function bruteMask(queryLength: number, keyLength: number, allows: KeyPredicate): boolean[][] {

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BackendError, DTypeError, Generator, ShapeError, getBackend, logicalAnd, randn, tensor, where, withBackend, type Backend, type Tensor } from '@heed/tensor';
 import { assertAllclose, gradcheck } from '@heed/tensor/testing';
-import { scaledDotProductAttention } from '../scaled-dot-product-attention.js';
-import { memoryEfficientAttention, slidingWindowPattern, sparseAttention } from './index.js';
-import { backendWithoutFusedKernels, denseAttention, expectSameAttention, leaves, positionMask, randomMask } from './reference.test-helper.js';
+import { scaledDotProductAttention } from '../../scaled-dot-product-attention.js';
+import { memoryEfficientAttention, slidingWindowPattern, sparseAttention } from '../index.js';
+import { backendWithoutFusedKernels, denseAttention, expectSameAttention, leaves, positionMask, randomMask } from '../reference.test-helper.js';
 
 const paths: [string, () => Backend][] = [
   ['fused kernel', () => getBackend()],

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, indexSelect, logicalAnd, randn, where } from '@heed/tensor';
 import { assertAllclose } from '@heed/tensor/testing';
-import { attentionWeightsForRows, memoryEfficientAttention } from './index.js';
-import { leaves, positionMask, randomMask } from './reference.test-helper.js';
+import { attentionWeightsForRows, memoryEfficientAttention } from '../index.js';
+import { leaves, positionMask, randomMask } from '../reference.test-helper.js';
 
 /** Full weights `[..., L, S]` the L × S way. */
 function denseWeights(query: Tensor, key: Tensor, keep: Tensor, scale = 1 / Math.sqrt(query.shape[query.rank - 1])): Tensor {

@@ -7,7 +7,7 @@
  */
 import { ValueError, flashAttention, type Tensor } from '@heed/tensor';
 import { prepareAttentionInputs, type DenseAttentionOptions } from './attention-inputs.js';
-import { checkWhole } from './attention-pattern.js';
+import { checkWhole } from '../patterns/attention-pattern.js';
 
 /** Options of {@link memoryEfficientAttention}. */
 export interface MemoryEfficientAttentionOptions extends DenseAttentionOptions {

@@ -10,7 +10,7 @@ import {
   slidingWindowPattern,
   unionPatterns,
   type AttentionPattern,
-} from './index.js';
+} from '../index.js';
 
 /** The mask a rule gives, drawn by brute force from its definition. */
 function expected(queryLength: number, keyLength: number, rule: (row: number, column: number, position: number) => boolean): boolean[][] {

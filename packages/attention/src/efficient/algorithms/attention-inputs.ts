@@ -5,9 +5,9 @@
  * Legend: `L` query length, `S` key length, `D` head dim, `Dv` value dim.
  */
 import { DTypeError, Tensor, attentionKeepForRows, type Shape } from '@heed/tensor';
-import { normalizeMask, type AttentionMask } from '../masks.js';
+import { normalizeMask, type AttentionMask } from '../../masks.js';
 import { checkAttentionShapes, resolveScale } from './sparse-attention.js';
-import { resolveWindow, type AttentionWindow } from './window.js';
+import { resolveWindow, type AttentionWindow } from '../patterns/window.js';
 
 /** The dense-attention options both functions take. */
 export interface DenseAttentionOptions {

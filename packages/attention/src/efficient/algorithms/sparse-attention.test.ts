@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DTypeError, Generator, ShapeError, ValueError, logicalAnd, randn, tensor, where } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
-import { paddingMask } from '../masks.js';
+import { paddingMask } from '../../masks.js';
 import {
   bigBirdPattern,
   blockSparsePattern,
@@ -14,8 +14,8 @@ import {
   sparseAttentionCost,
   unionPatterns,
   type AttentionPattern,
-} from './index.js';
-import { denseAttention, expectSameAttention, leaves, positionMask, randomMask } from './reference.test-helper.js';
+} from '../index.js';
+import { denseAttention, expectSameAttention, leaves, positionMask, randomMask } from '../reference.test-helper.js';
 
 /** A random pattern that fits lengths `L`, `S` (block patterns need multiples of their block). */
 function patternFor(kind: number, generator: Generator, queryLength: number, keyLength: number): AttentionPattern {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor} from '@heed/tensor';
 import { DTypeError, Generator, ShapeError, elu, randn, tensor, where } from '@heed/tensor';
 import { gradcheck } from '@heed/tensor/testing';
-import { paddingMask } from '../masks.js';
-import { linearAttention, type FeatureMap } from './index.js';
-import { expectSameAttention, leaves, positionMask } from './reference.test-helper.js';
+import { paddingMask } from '../../masks.js';
+import { linearAttention, type FeatureMap } from '../index.js';
+import { expectSameAttention, leaves, positionMask } from '../reference.test-helper.js';
 
 /**
  * The kernelised formula written out over the full `L × S` matrix: `A = φ(Q) φ(K)ᵀ` with masked

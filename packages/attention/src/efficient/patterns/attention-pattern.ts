@@ -8,7 +8,7 @@
  * (bottom-right alignment, as for causal masks).
  */
 import { ShapeError, Tensor, ValueError, getBackend, type Shape } from '@heed/tensor';
-import type { MaskOptions } from '../masks.js';
+import type { MaskOptions } from '../../masks.js';
 
 /** The kinds of pattern heed ships. */
 export type PatternKind = 'sliding-window' | 'dilated' | 'block-sparse' | 'global-tokens' | 'longformer' | 'bigbird' | 'union' | 'custom';

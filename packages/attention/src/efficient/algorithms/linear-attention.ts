@@ -6,8 +6,8 @@
  * `Dv` value dim, `C` chunk size.
  */
 import { DTypeError, ShapeError, Tensor, ValueError, concat, elu, formatShape, matmul, pad, tensor, zeros } from '@heed/tensor';
-import { normalizeMask, type AttentionMask } from '../masks.js';
-import { checkWhole } from './attention-pattern.js';
+import { normalizeMask, type AttentionMask } from '../../masks.js';
+import { checkWhole } from '../patterns/attention-pattern.js';
 import { checkAttentionShapes } from './sparse-attention.js';
 
 /** A kernel feature map `φ`: `'elu+1'` (`elu(x) + 1`, the paper's) or any function `[..., N, D] → [..., N, F]` with non-negative values. */

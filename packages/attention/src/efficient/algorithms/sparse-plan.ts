@@ -7,7 +7,7 @@
  * Memory is `Σ groups · rows · keys`, about `L · (rowsPerGroup + keys per row)`, never `L × S`
  * unless the pattern itself is dense.
  */
-import { causalRule, ColumnCollector, examinedPairs, type AttentionPattern, type PatternContext, type PatternRule } from './attention-pattern.js';
+import { causalRule, ColumnCollector, examinedPairs, type AttentionPattern, type PatternContext, type PatternRule } from '../patterns/attention-pattern.js';
 
 /** Groups that are computed in one batched step, padded to `rows × keys` each. */
 export interface SparseBucket {

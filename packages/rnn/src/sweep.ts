@@ -8,14 +8,9 @@ import type { RecurrentMode } from './recurrent-step.js';
  * `BackendError` on a backend without them. `composed`: tensor ops per step, on any backend.
  * `auto` (the default): `fused` where the backend has the kernels, else `composed`. An LSTM with
  * a projection (`projSize`) always runs `composed`: the fused kernels have no projection.
- * `host` is the former name of `fused`.
+ * `host` is the former name of `fused` (deprecated; it will be removed).
  */
-export type RecurrentImplementation =
-  | 'auto'
-  | 'fused'
-  | 'composed'
-  /** @deprecated the former name of `'fused'`. */
-  | 'host';
+export type RecurrentImplementation = 'auto' | 'fused' | 'composed' | 'host';
 
 /** The inputs of one direction of one layer. */
 export interface SweepInputs {

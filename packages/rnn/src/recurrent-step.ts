@@ -1,4 +1,4 @@
-import { ValueError, linear, sigmoid, split, tanh, type Tensor } from '@heed/tensor';
+import { ValueError, recurrentCellStep, type Tensor } from '@heed/tensor';
 
 /**
  * The recurrence a layer runs, with PyTorch's mode names: `rnn_tanh` and `rnn_relu` (Elman RNN),
@@ -48,27 +48,6 @@ export function recurrentStep(
   weightHr: Tensor | null = null,
 ): RecurrentState {
   if (weightHr && mode !== 'lstm') throw new ValueError('recurrentStep', 'weightHr', `only an LSTM has a projection (this is ${mode})`);
-  const hidden = linear(state.h, weightHh, biasHh);
-  const size = weightHr ? weightHr.shape[1] : weightHh.shape[1];
-  switch (mode) {
-    case 'rnn_tanh':
-      return { h: tanh(projected.add(hidden)), c: null };
-    case 'rnn_relu':
-      return { h: projected.add(hidden).relu(), c: null };
-    case 'lstm': {
-      const [i, f, g, o] = split(projected.add(hidden), size, -1);
-      if (!state.c) throw new ValueError('recurrentStep', 'state.c', 'an LSTM step needs a cell state');
-      const c = sigmoid(f).mul(state.c).add(sigmoid(i).mul(tanh(g)));
-      const h = sigmoid(o).mul(tanh(c));
-      return { h: weightHr ? linear(h, weightHr) : h, c };
-    }
-    case 'gru': {
-      const [inputR, inputZ, inputN] = split(projected, size, -1);
-      const [hiddenR, hiddenZ, hiddenN] = split(hidden, size, -1);
-      const r = sigmoid(inputR.add(hiddenR));
-      const z = sigmoid(inputZ.add(hiddenZ));
-      const n = tanh(inputN.add(r.mul(hiddenN)));
-      return { h: n.add(z.mul(state.h.sub(n))), c: null };
-    }
-  }
+  if (mode === 'lstm' && !state.c) throw new ValueError('recurrentStep', 'state.c', 'an LSTM step needs a cell state');
+  return recurrentCellStep(mode, projected, state, weightHh, biasHh, weightHr);
 }

@@ -143,6 +143,7 @@ export {
   type RecurrentSequenceResult,
   type RnnSequenceOptions,
 } from './ops/recurrent-sequence.js';
+export { recurrentCellStep, type RecurrentCellState, type SequenceCell } from './ops/recurrent-sequence-composed.js';
 export { tokenize, type TokenLevel } from './text/tokenize.js';
 export {
   Vocabulary,

@@ -58,16 +58,30 @@ export function sequenceInputs(problem: SequenceProblem): Tensor[] {
   return [projected, h0, ...(c0 ? [c0] : []), weightHh, ...(biasHh ? [biasHh] : []), ...(weightHr ? [weightHr] : [])];
 }
 
-interface State {
+/** A recurrent state: `h` [B, H] (or [B, P] with a projection) and, for an LSTM, `c` [B, H]. */
+export interface RecurrentCellState {
   h: Tensor;
   c: Tensor | null;
 }
+type State = RecurrentCellState;
 
-/** One step of the cell in tensor ops (PyTorch's gate math; `projected` already holds x·W_ihᵀ + b_ih). */
-function step(problem: SequenceProblem, projected: Tensor, state: State, weightHh: Tensor, biasHh: Tensor | null, weightHr: Tensor | null): State {
+/**
+ * One time step of a recurrent cell in tensor ops, PyTorch's gate math (`projected` already
+ * holds `x·W_ihᵀ + b_ih`; this adds `W_hh h + b_hh`): the step the composed sequence path runs,
+ * and what `@heed/rnn`'s cells call. An LSTM needs `state.c`.
+ *
+ * @param projected - `[B, G·H]` (G = 1, 4 or 3 gate blocks).
+ * @param weightHh - `[G·H, H]` (`[4H, P]` with a projection `weightHr` `[P, H]`).
+ * @returns the next state (`c` null except for an LSTM).
+ * @example
+ * ```ts
+ * const next = recurrentCellStep('lstm', projected, { h, c }, weightHh, biasHh, null);
+ * ```
+ */
+export function recurrentCellStep(cell: SequenceCell, projected: Tensor, state: State, weightHh: Tensor, biasHh: Tensor | null, weightHr: Tensor | null): State {
   const hidden = linear(state.h, weightHh, biasHh);
   const size = weightHr ? weightHr.shape[1] : weightHh.shape[1];
-  switch (problem.cell) {
+  switch (cell) {
     case 'rnn_tanh':
       return { h: tanh(projected.add(hidden)), c: null };
     case 'rnn_relu':
@@ -140,7 +154,7 @@ export function composedForward(problem: SequenceProblem): { packed: Tensor; sav
     let state: State = { h: h0, c: c0 };
     for (const t of order) {
       before[t] = state;
-      const next = step(problem, stepOf(projected, t, batchFirst), state, weightHh, biasHh, weightHr);
+      const next = recurrentCellStep(problem.cell, stepOf(projected, t, batchFirst), state, weightHh, biasHh, weightHr);
       const mask = active?.[t];
       if (mask) {
         outputs[t] = where(mask, next.h, 0);
@@ -178,7 +192,7 @@ export function composedGradient(problem: SequenceProblem, saved: ComposedSaved,
     const hLeaf = previous.h.detach().requiresGrad_();
     const cLeaf = previous.c ? previous.c.detach().requiresGrad_() : null;
     withGradEnabled(true, () => {
-      const next = step(problem, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf, projectionLeaf);
+      const next = recurrentCellStep(problem.cell, inputLeaf, { h: hLeaf, c: cLeaf }, weightLeaf, biasLeaf, projectionLeaf);
       const mask = active?.[t];
       const h = mask ? where(mask, next.h, hLeaf) : next.h;
       const output = mask ? where(mask, next.h, 0) : next.h;
